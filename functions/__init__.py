@@ -1,0 +1,1 @@
+"""Lambda code of tiktok-publisher: handlers over posting rules over TikTok client and stores."""

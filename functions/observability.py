@@ -1,0 +1,74 @@
+"""Powertools Logger, Tracer and Metrics wired once for every function, with secrets kept out of logs.
+
+Handlers import `logger`, `tracer` and `metrics` from here. The formatter redacts any field whose name
+says it holds a secret and any value shaped like a TikTok token, wherever it appears in a log record,
+so a careless `logger.info(response)` still cannot leak a token.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+REDACTED = "[redacted]"
+
+SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "client_secret",
+        "code",
+        "state",
+        "token",
+        "task_token",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "password",
+        "secret",
+        "tiktok-signature",
+    }
+)
+
+# TikTok token shapes (act./rft./clt.), bearer headers and OAuth query parameters inside free text.
+_SECRET_PATTERNS = (
+    re.compile(r"\b(act|rft|clt)\.[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)\b(code|state|access_token|refresh_token|client_secret|token)=[^&\s\"']+"),
+)
+
+
+def redact_text(text: str) -> str:
+    """Free text with every token-like substring replaced."""
+    text = _SECRET_PATTERNS[0].sub(REDACTED, text)
+    text = _SECRET_PATTERNS[1].sub(lambda m: m.group(1) + REDACTED, text)
+    return _SECRET_PATTERNS[2].sub(lambda m: m.group(1) + "=" + REDACTED, text)
+
+
+def redact(value: Any) -> Any:
+    """A copy of a log value with secret fields and token-shaped strings removed, at any depth."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if str(k).lower() in SECRET_KEYS and v not in (None, "") else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON formatter, with every record passed through `redact` before serialisation."""
+
+    def serialize(self, log: dict[str, Any]) -> str:
+        return super().serialize(redact(log))
+
+
+logger = Logger(logger_formatter=RedactingFormatter(), log_uncaught_exceptions=True)
+tracer = Tracer()
+metrics = Metrics()

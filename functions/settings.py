@@ -1,0 +1,94 @@
+"""Typed settings read from the environment that the CDK app writes for each function.
+
+Every function gets the same variable names (see infra/constructs/functions.py); a function reads only
+the settings it needs, and a missing one fails with an error naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class AppStatus(str, Enum):
+    """What TikTok has approved for this deployment's app (design.md, operating modes)."""
+
+    UNAUDITED = "unaudited"
+    AUDITED = "audited"
+
+
+class SettingMissingError(RuntimeError):
+    """A function was deployed without a setting it needs."""
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str = "tiktok-publisher"
+    region: str = ""
+    accounts_table: str = ""
+    tokens_table: str = ""
+    oauth_state_table: str = ""
+    posts_table: str = ""
+    quota_table: str = ""
+    idempotency_table: str = ""
+    media_bucket: str = ""
+    state_machine_arn: str = ""
+    event_bus_name: str = ""
+    webhook_queue_url: str = ""
+    token_key_id: str = ""
+    tiktok_secret_arn: str = ""
+    tiktok_api_base_url: str = "https://open.tiktokapis.com"
+    tiktok_auth_base_url: str = "https://www.tiktok.com"
+    oauth_redirect_uri: str = ""
+    media_base_url: str = ""
+    app_status: AppStatus = AppStatus.UNAUDITED
+    webhook_tolerance_seconds: int = 259_200
+    http_timeout_seconds: float = 10.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        status = _env("APP_STATUS", AppStatus.UNAUDITED.value).lower()
+        if status not in {s.value for s in AppStatus}:
+            raise SettingMissingError(f"APP_STATUS must be 'unaudited' or 'audited', not {status!r}")
+        return cls(
+            service=_env("POWERTOOLS_SERVICE_NAME", "tiktok-publisher"),
+            region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION")),
+            accounts_table=_env("ACCOUNTS_TABLE"),
+            tokens_table=_env("TOKENS_TABLE"),
+            oauth_state_table=_env("OAUTH_STATE_TABLE"),
+            posts_table=_env("POSTS_TABLE"),
+            quota_table=_env("QUOTA_TABLE"),
+            idempotency_table=_env("IDEMPOTENCY_TABLE"),
+            media_bucket=_env("MEDIA_BUCKET"),
+            state_machine_arn=_env("STATE_MACHINE_ARN"),
+            event_bus_name=_env("EVENT_BUS_NAME"),
+            webhook_queue_url=_env("WEBHOOK_QUEUE_URL"),
+            token_key_id=_env("TOKEN_KEY_ID"),
+            tiktok_secret_arn=_env("TIKTOK_SECRET_ARN"),
+            tiktok_api_base_url=_env("TIKTOK_API_BASE_URL", "https://open.tiktokapis.com").rstrip("/"),
+            tiktok_auth_base_url=_env("TIKTOK_AUTH_BASE_URL", "https://www.tiktok.com").rstrip("/"),
+            oauth_redirect_uri=_env("OAUTH_REDIRECT_URI"),
+            media_base_url=_env("MEDIA_BASE_URL").rstrip("/"),
+            app_status=AppStatus(status),
+            webhook_tolerance_seconds=int(_env("WEBHOOK_TOLERANCE_SECONDS", "259200")),
+            http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),
+        )
+
+    def require(self, name: str) -> str:
+        """The value of a string setting, or an error naming the environment variable that is empty."""
+        value = getattr(self, name)
+        if not value:
+            raise SettingMissingError(f"setting {name} is empty: set {name.upper()} in the function's environment")
+        return str(value)
+
+
+def settings() -> Settings:
+    """Settings of this invocation. Reading the environment costs microseconds, and not caching keeps
+    in-process runs (tests, the local runtime) honest when each function has its own environment."""
+    return Settings.from_env()

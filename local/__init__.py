@@ -1,0 +1,1 @@
+"""Local embedded run: the TikTok sandbox and the local AWS runtime (never shipped to Lambda)."""
