@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 REDACTED = "[redacted]"
 
@@ -65,8 +66,8 @@ def redact(value: Any) -> Any:
 class RedactingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter, with every record passed through `redact` before serialisation."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
-        return super().serialize(redact(log))
+    def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
+        return super().serialize(redact(dict(log)))
 
 
 logger = Logger(logger_formatter=RedactingFormatter(), log_uncaught_exceptions=True)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class AppStatus(str, Enum):
+class AppStatus(StrEnum):
     """What TikTok has approved for this deployment's app (design.md, operating modes)."""
 
     UNAUDITED = "unaudited"
@@ -84,7 +84,9 @@ class Settings:
         """The value of a string setting, or an error naming the environment variable that is empty."""
         value = getattr(self, name)
         if not value:
-            raise SettingMissingError(f"setting {name} is empty: set {name.upper()} in the function's environment")
+            raise SettingMissingError(
+                f"setting {name} is empty: set {name.upper()} in the function's environment"
+            )
         return str(value)
 
 

@@ -1,0 +1,78 @@
+"""The HTTP API: public OAuth and webhook routes, IAM-authorised management routes."""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+# (method, path, function, IAM auth). The local runtime serves the same routes from the template.
+ROUTES: tuple[tuple[str, str, str, bool], ...] = (
+    ("GET", "/connect", "oauth", False),
+    ("GET", "/oauth/callback", "oauth", False),
+    ("POST", "/webhooks/tiktok", "webhook", False),
+    ("GET", "/posts", "api", True),
+    ("POST", "/posts", "api", True),
+    ("GET", "/posts/{post_id}", "api", True),
+    ("DELETE", "/posts/{post_id}", "api", True),
+    ("GET", "/accounts", "api", True),
+    ("GET", "/accounts/{account_id}", "api", True),
+    ("DELETE", "/accounts/{account_id}", "api", True),
+    ("PUT", "/accounts/{account_id}/preferences", "api", True),
+)
+
+_ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","routeKey":"$context.routeKey",'
+    '"status":"$context.status","latency":"$context.responseLatency","integrationError":'
+    '"$context.integrationErrorMessage","requestTime":"$context.requestTime"}'
+)
+
+
+class HttpApi(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: dict[str, lambda_.IFunction],
+        removal_policy: RemovalPolicy,
+        throttle_rate: float = 20,
+        throttle_burst: int = 40,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigw.HttpApi(self, "Api", create_default_stage=False, description="tiktok-publisher")
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+        )
+        self.stage = apigw.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            auto_deploy=True,
+            throttle=apigw.ThrottleSettings(rate_limit=throttle_rate, burst_limit=throttle_burst),
+        )
+        cfn_stage = self.stage.node.default_child
+        assert isinstance(cfn_stage, apigw.CfnStage)  # noqa: S101 - CDK's own type, a build-time invariant
+        cfn_stage.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn, format=_ACCESS_LOG_FORMAT
+        )
+        iam_auth = authorizers.HttpIamAuthorizer()
+        integration_by_fn: dict[str, integrations.HttpLambdaIntegration] = {}
+        for method, path, fn_name, needs_iam in ROUTES:
+            integration = integration_by_fn.setdefault(
+                fn_name, integrations.HttpLambdaIntegration(f"{fn_name}Integration", functions[fn_name])
+            )
+            self.api.add_routes(
+                path=path,
+                methods=[apigw.HttpMethod(method)],
+                integration=integration,
+                authorizer=iam_auth if needs_iam else apigw.HttpNoneAuthorizer(),
+            )
+
+    @property
+    def url(self) -> str:
+        return self.stage.url

@@ -1,0 +1,174 @@
+"""The publishing state machine: Prepare -> [wait for publish_at] -> ReserveQuota -> Init -> Upload -> Await
+-> Finish, with every failure caught into a recorded failure.
+
+State data stays small and secret-free: the post id plus each step's short result under its own key
+(`$.prepare`, `$.quota`, `$.init`, `$.upload`, `$.outcome`). Tokens and media never travel through it.
+Timestamps are written as YYYY-MM-DDTHH:MM:SSZ (whole seconds, Z), the only form every runtime compares.
+A direct video whose webhook arrives passes 11 states, whatever its size.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+# Errors raised by our steps (Python class names, which Lambda reports as the error type).
+TRANSIENT_ERRORS = ["TransientStepError"]
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+
+
+class PublishWorkflow(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: dict[str, lambda_.IFunction],
+        state_machine_name: str,
+        await_timeout: Duration,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        fns = functions
+
+        record_failure = self._task(
+            "RecordFailure",
+            fns["finish"],
+            {
+                "post_id": sfn.JsonPath.string_at("$.post_id"),
+                "error": sfn.JsonPath.object_at("$.error"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        failed = sfn.Fail(self, "PostFailed", error="PostFailed", cause="See the post record for the reason")
+        record_failure.next(failed)
+
+        prepare = self._task("Prepare", fns["prepare"], self._post_id(), result_path="$.prepare")
+        reserve = self._task("ReserveQuota", fns["reserve_quota"], self._post_id(), result_path="$.quota")
+        init = self._task("InitPost", fns["init_post"], self._post_id(), result_path="$.init")
+        upload = self._task("UploadChunks", fns["upload_chunks"], self._post_id(), result_path="$.upload")
+        check = self._task("CheckStatus", fns["check_status"], self._post_id(), result_path="$.outcome")
+        finish = self._task(
+            "Finish",
+            fns["finish"],
+            {
+                "post_id": sfn.JsonPath.string_at("$.post_id"),
+                "outcome": sfn.JsonPath.object_at("$.outcome"),
+            },
+            result_path=sfn.JsonPath.DISCARD,
+        )
+
+        await_outcome = tasks.LambdaInvoke(
+            self,
+            "AwaitOutcome",
+            lambda_function=fns["register_wait"],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "post_id": sfn.JsonPath.string_at("$.post_id"),
+                    "task_token": sfn.JsonPath.task_token,
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(await_timeout),
+            retry_on_service_exceptions=False,
+            result_path="$.outcome",
+        )
+        self._retry(await_outcome)
+        # No webhook in time: poll. A Catch (not a Retry) so that a later entry gets a fresh token.
+        await_outcome.add_catch(check, errors=["States.Timeout"], result_path="$.timeout")
+        await_outcome.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+
+        wait_publish_at = sfn.Wait(
+            self, "WaitForPublishAt", time=sfn.WaitTime.timestamp_path("$.prepare.publish_at")
+        )
+        wait_quota = sfn.Wait(self, "WaitForQuota", time=sfn.WaitTime.timestamp_path("$.quota.retry_at"))
+        wait_poll = sfn.Wait(self, "WaitBeforePoll", time=sfn.WaitTime.seconds_path("$.outcome.wait_seconds"))
+
+        has_publish_at = (
+            sfn.Choice(self, "HasPublishAt?")
+            .when(sfn.Condition.is_present("$.prepare.publish_at"), wait_publish_at.next(reserve))
+            .otherwise(reserve)
+        )
+        quota_ok = (
+            sfn.Choice(self, "QuotaReserved?")
+            .when(sfn.Condition.boolean_equals("$.quota.reserved", True), init)
+            .otherwise(wait_quota.next(reserve))
+        )
+        upload_done = (
+            sfn.Choice(self, "UploadDone?")
+            .when(sfn.Condition.boolean_equals("$.upload.complete", True), await_outcome)
+            .otherwise(upload)
+        )
+        needs_upload = (
+            sfn.Choice(self, "NeedsUpload?")
+            .when(sfn.Condition.boolean_equals("$.init.upload", True), upload)
+            .otherwise(await_outcome)
+        )
+        polled = (
+            sfn.Choice(self, "OutcomeKnown?")
+            .when(sfn.Condition.boolean_equals("$.outcome.final", True), finish)
+            .otherwise(wait_poll.next(check))
+        )
+        finish.next(sfn.Succeed(self, "Done"))
+        prepare.next(has_publish_at)
+        reserve.next(quota_ok)
+        init.next(needs_upload)
+        upload.next(upload_done)
+        await_outcome.next(finish)
+        check.next(polled)
+
+        for step in (prepare, reserve, init, upload, check, finish):
+            step.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+
+        log_group = logs.LogGroup(
+            self, "ExecutionLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=removal_policy
+        )
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=state_machine_name,
+            definition_body=sfn.DefinitionBody.from_chainable(prepare),
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            timeout=Duration.days(30),
+        )
+
+    @staticmethod
+    def _post_id() -> dict[str, object]:
+        return {"post_id": sfn.JsonPath.string_at("$.post_id")}
+
+    def _task(
+        self, name: str, fn: lambda_.IFunction, payload: dict[str, object], *, result_path: str
+    ) -> tasks.LambdaInvoke:
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            lambda_function=fn,
+            payload=sfn.TaskInput.from_object(payload),
+            payload_response_only=True,
+            result_path=result_path,
+            retry_on_service_exceptions=False,
+        )
+        self._retry(task)
+        return task
+
+    @staticmethod
+    def _retry(task: tasks.LambdaInvoke) -> None:
+        task.add_retry(
+            errors=TRANSIENT_ERRORS + LAMBDA_SERVICE_ERRORS,
+            interval=Duration.seconds(2),
+            backoff_rate=2,
+            max_attempts=6,
+            max_delay=Duration.seconds(60),
+            jitter_strategy=sfn.JitterType.FULL,
+        )

@@ -1,0 +1,132 @@
+"""The stack composes the constructs; each construct owns one concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import DeploymentConfig
+from infra.constructs.api import HttpApi
+from infra.constructs.functions import Functions
+from infra.constructs.observability import Observability
+from infra.constructs.queues import QueueWithDlq
+from infra.constructs.storage import MediaStorage
+from infra.constructs.tables import Tables
+from infra.constructs.workflow import PublishWorkflow
+
+
+class TikTokPublisherStack(Stack):
+    @property
+    def state_machine_name(self) -> str:
+        return f"{self.stack_name}-publish"
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DeploymentConfig, **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        removal = RemovalPolicy.RETAIN if config.is_production else RemovalPolicy.DESTROY
+
+        tables = Tables(self, "Tables", removal_policy=removal)
+        uploads = QueueWithDlq(self, "Uploads", visibility_timeout=Duration.seconds(360))
+        webhooks = QueueWithDlq(self, "Webhooks", visibility_timeout=Duration.seconds(360))
+        storage = MediaStorage(self, "Storage", removal_policy=removal, uploads_queue=uploads.queue)
+        app_secret = secretsmanager.Secret(
+            self,
+            "TikTokApp",
+            description="TikTok app credentials: replace client_key and client_secret after the first deploy",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                # A placeholder the operator replaces (README: deploy); never a real credential.
+                secret_string_template='{"client_key": "set-me"}',  # noqa: S106
+                generate_string_key="client_secret",
+            ),
+            encryption_key=tables.token_key,
+            removal_policy=removal,
+        )
+
+        functions = Functions(
+            self,
+            "Functions",
+            tables=tables,
+            media_bucket=storage.bucket,
+            app_secret=app_secret,
+            webhook_queue=webhooks.queue,
+            removal_policy=removal,
+            environment={
+                **tables.environment(),
+                "MEDIA_BUCKET": storage.bucket.bucket_name,
+                "TIKTOK_SECRET_ARN": app_secret.secret_arn,
+                "WEBHOOK_QUEUE_URL": webhooks.queue.queue_url,
+                "EVENT_BUS_NAME": "default",
+                "APP_STATUS": config.app_status,
+                "TIKTOK_API_BASE_URL": config.tiktok_api_base_url,
+                "TIKTOK_AUTH_BASE_URL": config.tiktok_auth_base_url,
+                "WEBHOOK_TOLERANCE_SECONDS": str(config.webhook_tolerance_seconds),
+            },
+        )
+        workflow = PublishWorkflow(
+            self,
+            "Workflow",
+            functions=dict(functions.by_name),
+            state_machine_name=self.state_machine_name,
+            await_timeout=Duration.seconds(config.await_timeout_seconds),
+            removal_policy=removal,
+        )
+        machine = workflow.state_machine
+        for name in ("start_post", "api"):
+            functions[name].add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
+            machine.grant_start_execution(functions[name])
+            machine.grant_read(functions[name])
+        machine.grant_execution(functions["api"], "states:StopExecution")
+        # By name, not by reference: register_wait is part of the machine, so a reference would be a cycle.
+        machine_arn = self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for name in ("webhook_processor", "api", "register_wait"):
+            functions[name].add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                    resources=[machine_arn],
+                )
+            )
+
+        api = HttpApi(self, "Http", functions=dict(functions.by_name), removal_policy=removal)
+        for name in ("oauth", "api"):
+            functions[name].add_environment("OAUTH_REDIRECT_URI", f"{api.url}oauth/callback")
+
+        functions["start_post"].add_event_source_mapping(
+            "UploadsQueue",
+            event_source_arn=uploads.queue.queue_arn,
+            batch_size=10,
+            report_batch_item_failures=True,
+        )
+        uploads.queue.grant_consume_messages(functions["start_post"])
+        functions["webhook_processor"].add_event_source_mapping(
+            "WebhooksQueue",
+            event_source_arn=webhooks.queue.queue_arn,
+            batch_size=10,
+            report_batch_item_failures=True,
+        )
+        webhooks.queue.grant_consume_messages(functions["webhook_processor"])
+
+        Observability(
+            self,
+            "Observability",
+            functions=dict(functions.by_name),
+            dead_letter_queues={"Uploads": uploads.dlq, "Webhooks": webhooks.dlq},
+            state_machine=machine,
+            removal_policy=removal,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.url)
+        CfnOutput(self, "ConnectUrl", value=f"{api.url}connect")
+        CfnOutput(self, "WebhookUrl", value=f"{api.url}webhooks/tiktok")
+        CfnOutput(self, "MediaBucketName", value=storage.bucket.bucket_name)
+        CfnOutput(self, "TikTokAppSecretArn", value=app_secret.secret_arn)
+        CfnOutput(self, "StateMachineArn", value=machine.state_machine_arn)

@@ -1,0 +1,163 @@
+"""What the synthesized template promises: encryption, least privilege, retries, routes, runtime."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from infra.constructs.api import ROUTES
+from infra.constructs.functions import FUNCTION_SPECS, TOKENS
+from tests.infra.conftest import resources_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _definition(template: dict[str, Any]) -> dict[str, Any]:
+    (machine,) = resources_of(template, "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(_resolve(p) for p in parts))  # type: ignore[no-any-return]
+
+
+def _resolve(part: object) -> str:
+    """A plausible value for each CloudFormation token inside the definition string."""
+    if isinstance(part, str):
+        return part
+    if part == {"Ref": "AWS::Partition"}:
+        return "aws"
+    assert isinstance(part, dict) and "Fn::GetAtt" in part, part
+    return f"arn:aws:lambda:eu-west-1:123456789012:function:{part['Fn::GetAtt'][0]}"
+
+
+def test_every_table_is_encrypted_with_a_cmk_and_recoverable(template: dict[str, Any]) -> None:
+    tables = resources_of(template, "AWS::DynamoDB::Table")
+    assert len(tables) == 6
+    for name, table in tables.items():
+        props = table["Properties"]
+        assert props["SSESpecification"]["SSEEnabled"] is True, name
+        assert props["SSESpecification"]["SSEType"] == "KMS", name
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True, name
+
+
+def test_only_token_functions_may_decrypt_tokens(template: dict[str, Any]) -> None:
+    key_ids = [k for k, v in resources_of(template, "AWS::KMS::Key").items() if "TokenKey" in k]
+    assert len(key_ids) == 1
+    token_key = key_ids[0]
+    allowed = {s.name.replace("_", "") for s in FUNCTION_SPECS if TOKENS in s.capabilities}
+    holders = set()
+    for name, policy in resources_of(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "kms:Decrypt" in actions and token_key in json.dumps(statement["Resource"]):
+                holders.add(name)
+    readers = {h.removeprefix("Functions").split("Role")[0] for h in holders}
+    assert readers == allowed, readers
+    # The app secret is encrypted with the same key: its readers (the webhook among them) may decrypt only
+    # through Secrets Manager, by the key policy's kms:ViaService condition.
+    key_policy = template["Resources"][token_key]["Properties"]["KeyPolicy"]["Statement"]
+    for statement in key_policy:
+        principal = json.dumps(statement["Principal"])
+        if "kms:Decrypt" in json.dumps(statement["Action"]) and ":root" not in principal:
+            assert "secretsmanager" in json.dumps(statement.get("Condition", {})), statement
+
+
+def test_lambdas_run_the_latest_python_on_arm(template: dict[str, Any]) -> None:
+    ours = {
+        k: v
+        for k, v in resources_of(template, "AWS::Lambda::Function").items()
+        if str(v["Properties"].get("Handler", "")).startswith("functions.handlers.")
+    }
+    assert len(ours) == len(FUNCTION_SPECS)
+    for name, fn in ours.items():
+        props = fn["Properties"]
+        assert props["Runtime"] == "python3.14", name
+        assert props["Architectures"] == ["arm64"], name
+        assert props["TracingConfig"]["Mode"] == "Active", name
+        env = props["Environment"]["Variables"]
+        assert "TIKTOK_SECRET_ARN" in env
+        assert not any("SECRET" in k and k != "TIKTOK_SECRET_ARN" for k in env), "no secret values in env"
+
+
+def test_every_task_retries_with_jitter_and_catches_into_a_recorded_failure(template: dict[str, Any]) -> None:
+    states = _definition(template)["States"]
+    tasks = {n: s for n, s in states.items() if s["Type"] == "Task"}
+    assert {
+        "Prepare",
+        "ReserveQuota",
+        "InitPost",
+        "UploadChunks",
+        "AwaitOutcome",
+        "CheckStatus",
+        "Finish",
+    } <= set(tasks)
+    for name, task in tasks.items():
+        for retry in task.get("Retry", []):
+            assert retry["JitterStrategy"] == "FULL", name
+            assert retry["MaxAttempts"] <= 6 and "MaxDelaySeconds" in retry, name
+        if name != "RecordFailure":
+            assert task["Retry"], name
+            catches = [c for c in task["Catch"] if "States.ALL" in c["ErrorEquals"]]
+            assert catches and catches[0]["Next"] == "RecordFailure", name
+    assert states["AwaitOutcome"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert "TimeoutSeconds" in states["AwaitOutcome"]
+    assert states["AwaitOutcome"]["Catch"][0] == {
+        "ErrorEquals": ["States.Timeout"],
+        "ResultPath": "$.timeout",
+        "Next": "CheckStatus",
+    }
+
+
+def test_a_direct_video_with_webhook_passes_at_most_twelve_states(template: dict[str, Any]) -> None:
+    states = _definition(template)["States"]
+    path, name = [], _definition(template)["StartAt"]
+    choices = {
+        "HasPublishAt?": "ReserveQuota",
+        "QuotaReserved?": "InitPost",
+        "NeedsUpload?": "UploadChunks",
+        "UploadDone?": "AwaitOutcome",
+    }
+    while name:
+        path.append(name)
+        state = states[name]
+        name = choices.get(name) or state.get("Next")
+        if state["Type"] == "Choice" and name is None:
+            break
+    assert path[-1] == "Done"
+    assert len(path) <= 12, path
+
+
+def test_no_token_field_travels_through_the_workflow(template: dict[str, Any]) -> None:
+    text = json.dumps(_definition(template))
+    for field in ("access_token", "refresh_token", "client_secret"):
+        assert field not in text
+
+
+def test_routes_use_iam_except_the_three_public_ones(template: dict[str, Any]) -> None:
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources_of(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert set(routes) == {f"{m} {p}" for m, p, _fn, _iam in ROUTES}
+    for method, path, _fn, needs_iam in ROUTES:
+        auth = routes[f"{method} {path}"].get("AuthorizationType", "NONE")
+        assert auth == ("AWS_IAM" if needs_iam else "NONE"), path
+
+
+def test_uploads_and_webhooks_go_through_queues_with_dead_letter_queues(template: dict[str, Any]) -> None:
+    queues = resources_of(template, "AWS::SQS::Queue")
+    with_redrive = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(with_redrive) == 2
+    alarms = resources_of(template, "AWS::CloudWatch::Alarm")
+    assert any("DlqNotEmpty" in name for name in alarms)
+
+
+def test_state_machine_definition_is_valid_asl(template: dict[str, Any], tmp_path: Path) -> None:
+    validator = ROOT / "node_modules" / ".bin" / "asl-validator"
+    assert validator.exists(), "run make dev: asl-validator comes from package.json"
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(_definition(template)))
+    result = subprocess.run(
+        [str(validator), "--json-path", str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
