@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
+
+# uv is run with fixed argument lists and no shell.
+import subprocess  # nosec B404
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,7 @@ class DependencyLayerBundler:
     def try_bundle(self, output_dir: str, *, image: Any = None, **_: Any) -> bool:
         uv = uv_executable()
         requirements = Path(output_dir).parent / f"{Path(output_dir).name}.requirements.txt"
-        exported = subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        exported = subprocess.run(  # noqa: S603  # nosec B603
             [
                 uv,
                 "export",
@@ -83,7 +85,7 @@ class DependencyLayerBundler:
         ).stdout
         requirements.write_text(exported, encoding="utf-8")
         env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
-        subprocess.run(  # noqa: S603 - fixed argument list, no shell
+        subprocess.run(  # noqa: S603  # nosec B603
             [
                 uv,
                 "pip",

