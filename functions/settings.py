@@ -7,7 +7,7 @@ the settings it needs, and a missing one fails with an error naming the variable
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -49,7 +49,8 @@ class Settings:
     app_status: AppStatus = AppStatus.UNAUDITED
     webhook_tolerance_seconds: int = 259_200
     http_timeout_seconds: float = 10.0
-    extra: dict[str, str] = field(default_factory=dict)
+    pull_videos: bool = False
+    upload_chunk_mb: int = 64
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,6 +79,8 @@ class Settings:
             app_status=AppStatus(status),
             webhook_tolerance_seconds=int(_env("WEBHOOK_TOLERANCE_SECONDS", "259200")),
             http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),
+            pull_videos=_env("PULL_VIDEOS", "false").lower() in {"1", "true", "yes"},
+            upload_chunk_mb=int(_env("UPLOAD_CHUNK_MB", "64")),
         )
 
     def require(self, name: str) -> str:

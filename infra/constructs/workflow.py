@@ -18,6 +18,7 @@ from constructs import Construct
 
 # Errors raised by our steps (Python class names, which Lambda reports as the error type).
 TRANSIENT_ERRORS = ["TransientStepError"]
+QUOTA_ERRORS = ["QuotaWaitError"]
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -106,6 +107,13 @@ class PublishWorkflow(Construct):
         upload_done = (
             sfn.Choice(self, "UploadDone?")
             .when(sfn.Condition.boolean_equals("$.upload.complete", True), await_outcome)
+            # The upload URL lapsed (TikTok gives it one hour): ask TikTok for a new one.
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.upload.reinit"), sfn.Condition.boolean_equals("$.upload.reinit", True)
+                ),
+                init,
+            )
             .otherwise(upload)
         )
         needs_upload = (
@@ -164,6 +172,15 @@ class PublishWorkflow(Construct):
 
     @staticmethod
     def _retry(task: tasks.LambdaInvoke) -> None:
+        # TikTok's own caps (shared with other apps) say "not now": wait long, growing intervals.
+        task.add_retry(
+            errors=QUOTA_ERRORS,
+            interval=Duration.minutes(15),
+            backoff_rate=2,
+            max_attempts=8,
+            max_delay=Duration.hours(6),
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         task.add_retry(
             errors=TRANSIENT_ERRORS + LAMBDA_SERVICE_ERRORS,
             interval=Duration.seconds(2),

@@ -94,7 +94,7 @@ def test_every_task_retries_with_jitter_and_catches_into_a_recorded_failure(temp
     for name, task in tasks.items():
         for retry in task.get("Retry", []):
             assert retry["JitterStrategy"] == "FULL", name
-            assert retry["MaxAttempts"] <= 6 and "MaxDelaySeconds" in retry, name
+            assert retry["MaxAttempts"] <= 8 and "MaxDelaySeconds" in retry, name
         if name != "RecordFailure":
             assert task["Retry"], name
             catches = [c for c in task["Catch"] if "States.ALL" in c["ErrorEquals"]]

@@ -1,0 +1,1 @@
+"""Connecting TikTok accounts and keeping their tokens alive (handlers -> accounts -> tiktok/store)."""

@@ -1,0 +1,48 @@
+"""What the management API does with accounts: show them (no tokens), save preferences, disconnect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.posting.manifest import ManifestError, PostManifest, parse_manifest
+from functions.posting.quota import quota_left
+from functions.store.accounts import Account
+from functions.tiktok.errors import TikTokError
+from functions.wiring import Wiring
+
+PREFERENCE_FIELDS = frozenset(PostManifest.model_fields) - {"video", "photos", "account", "publish_at", "client_token"}
+MAX_DAILY_CAP = 15 * 4  # TikTok's cap varies by creator ("around 15"); an override stays within reason
+
+
+def account_view(w: Wiring, account: Account) -> dict[str, Any]:
+    view = account.to_dict()
+    view["quota"] = quota_left(w.quota, account_id=account.account_id, daily_cap=account.daily_post_cap, now=w.now())
+    return view
+
+
+def save_preferences(w: Wiring, account: Account, body: dict[str, Any]) -> Account:
+    """Preferences are the manifest settings a bare video is posted with; validated as such."""
+    cap = body.pop("daily_post_cap", None)
+    unknown = sorted(set(body) - PREFERENCE_FIELDS)
+    if unknown:
+        raise ManifestError([f"{name}: is not a posting preference" for name in unknown])
+    parse_manifest({**body, "video": "posts/x/preview.mp4"})  # the same rules as a manifest
+    if cap is not None:
+        if isinstance(cap, bool) or not isinstance(cap, int) or not 1 <= cap <= MAX_DAILY_CAP:
+            raise ManifestError([f"daily_post_cap: must be a whole number from 1 to {MAX_DAILY_CAP}"])
+        w.accounts.set_daily_post_cap(account.account_id, cap, w.now())
+    w.accounts.set_preferences(account.account_id, body, w.now())
+    return w.accounts.get(account.account_id) or account
+
+
+def disconnect(w: Wiring, account: Account, reason: str) -> Account:
+    """Revoke at TikTok (best effort: a dead token is already revoked), delete the tokens, mark the account."""
+    stored = w.tokens.load(account.account_id)
+    if stored is not None:
+        try:
+            w.tiktok.revoke(stored.access_token)
+        except TikTokError:
+            pass  # an expired or already revoked token: TikTok has nothing left to revoke
+        w.tokens.delete(account.account_id)
+    w.accounts.set_status(account.account_id, "disconnected", reason, w.now())
+    return w.accounts.get(account.account_id) or account

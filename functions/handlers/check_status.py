@@ -1,0 +1,16 @@
+"""Workflow step CheckStatus: polling when no webhook came in time (functions.posting.outcome)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.handlers.step import step_handler
+from functions.posting.outcome import check_status
+from functions.wiring import Wiring
+
+
+@step_handler
+def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    return check_status(w, event["post_id"])

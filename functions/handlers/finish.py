@@ -1,0 +1,16 @@
+"""Workflow steps Finish and RecordFailure (functions.posting.finish)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.handlers.step import step_handler
+from functions.posting.finish import finish
+from functions.wiring import Wiring
+
+
+@step_handler
+def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    return finish(w, event["post_id"], outcome=event.get("outcome"), error=event.get("error"))

@@ -1,0 +1,16 @@
+"""Workflow step ReserveQuota (functions.posting.reserve)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.handlers.step import step_handler
+from functions.posting.reserve import reserve_quota
+from functions.wiring import Wiring
+
+
+@step_handler
+def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+    return reserve_quota(w, event["post_id"])

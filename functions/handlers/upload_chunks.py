@@ -1,0 +1,16 @@
+"""Workflow step UploadChunks (functions.posting.transfer); stops before the Lambda's own deadline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.handlers.step import step_handler
+from functions.posting.transfer import upload_chunks
+from functions.wiring import Wiring
+
+
+@step_handler
+def handler(w: Wiring, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return upload_chunks(w, event["post_id"], remaining_ms=context.get_remaining_time_in_millis)

@@ -1,0 +1,39 @@
+"""POST /webhooks/tiktok (functions.webhooks.receiver): 200 fast, the work goes through SQS."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import wiring
+from functions.observability import logger, metrics, tracer
+from functions.settings import settings
+from functions.webhooks.receiver import judge
+
+
+def _answer(status: int, message: str) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"message": message})}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    s = settings()
+    w = wiring.for_settings(s)
+    client_key, client_secret = w.app_credentials()
+    verdict = judge(
+        event, client_key=client_key, client_secret=client_secret, now=int(time.time()),
+        tolerance_seconds=s.webhook_tolerance_seconds,
+    )
+    if verdict.status != 200 or verdict.body is None:
+        metrics.add_metric(name="WebhookRejected", unit="Count", value=1)
+        logger.info("webhook rejected", extra={"status": verdict.status, "why": verdict.message})
+        return _answer(verdict.status, verdict.message)
+    w.sqs.send_message(QueueUrl=s.require("webhook_queue_url"), MessageBody=verdict.body)
+    metrics.add_metric(name="WebhookAccepted", unit="Count", value=1)
+    return _answer(200, "ok")

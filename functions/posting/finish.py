@@ -1,0 +1,78 @@
+"""Finish: the post's final record, quota given back where it is due, and the EventBridge event."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from functions.posting.quota import release_inbox, release_post
+from functions.posting.records import public_view
+from functions.wiring import Wiring
+
+EVENT_SOURCE = "tiktok-publisher"
+STEP_ERRORS = {"PostRejectedError", "ReauthRequiredError", "QuotaWaitError"}
+
+
+def failure_from(error: dict[str, Any]) -> tuple[str, str]:
+    """(reason, detail) from the state machine's caught error {"Error": type, "Cause": Lambda error JSON}."""
+    error_type = str(error.get("Error") or "UnknownError")
+    message = ""
+    cause = error.get("Cause")
+    if isinstance(cause, str) and cause:
+        try:
+            parsed = json.loads(cause)
+            message = str(parsed.get("errorMessage", "")) if isinstance(parsed, dict) else cause
+        except json.JSONDecodeError:
+            message = cause
+    if error_type in STEP_ERRORS and ": " in message:
+        reason, detail = message.split(": ", 1)
+        return reason, detail
+    if error_type == "TransientStepError":
+        return "transient_failure", f"gave up after repeated temporary failures: {message}"
+    if error_type == "States.Timeout":
+        return "timeout", "a step took longer than allowed"
+    return error_type.lower().replace(".", "_"), message or f"the workflow failed with {error_type}"
+
+
+def finish(w: Wiring, post_id: str, *, outcome: dict[str, Any] | None, error: dict[str, Any] | None) -> dict[str, Any]:
+    post = w.posts.get(post_id)
+    if post is None:
+        return {"post_id": post_id, "status": "MISSING"}
+    now = w.now()
+    if error is not None and post.get("status") not in ("FAILED", "CANCELLED", "PUBLISH_COMPLETE"):
+        reason, detail = failure_from(error)
+        w.posts.transition(
+            post_id, "FAILED", now=now, note=detail,
+            fields={"fail_reason": reason, "fail_detail": detail, "task_token": None, "upload_url": None},
+        )
+    post = w.posts.get(post_id) or post
+    status = post.get("status")
+    account_id = post["account_id"]
+    if status in ("FAILED", "CANCELLED"):
+        # Slots of a post TikTok never created go back; a created one stays counted, as TikTok counts it.
+        if not post.get("publish_id"):
+            release_post(w.quota, account_id=account_id, post_id=post_id, now=now)
+        release_inbox(w.quota, account_id=account_id, post_id=post_id, now=now)
+    emit(w, post)
+    return {"post_id": post_id, "status": status}
+
+
+def detail_type(post: dict[str, Any]) -> str:
+    status = post.get("status")
+    if status == "PUBLISH_COMPLETE":
+        return "Post Published"
+    if status == "SEND_TO_USER_INBOX":
+        return "Post Sent To Inbox"
+    return "Post Failed"
+
+
+def emit(w: Wiring, post: dict[str, Any]) -> None:
+    """The post's outcome on EventBridge (no token, no upload URL), and a metric of it."""
+    kind = detail_type(post)
+    w.events.put_events(Entries=[{
+        "Source": EVENT_SOURCE,
+        "DetailType": kind,
+        "Detail": json.dumps(public_view(post), default=str),
+        "EventBusName": w.settings.event_bus_name or "default",
+    }])
+    w.metrics_count(kind.replace(" ", ""))

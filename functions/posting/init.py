@@ -1,0 +1,137 @@
+"""InitPost: the one TikTok init call of a post, its publish_id stored before anything else.
+
+Never repeated blindly. If an earlier attempt may have reached TikTok without us learning the answer:
+- FILE_UPLOAD: asking again is safe, since a post TikTok created but never received bytes for is never
+  published (its upload URL lapses after an hour);
+- PULL_FROM_URL: TikTok fetches the media by itself, so a second init could publish twice; the post
+  fails with `init_outcome_unknown` and says to check the account before posting again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from functions.posting.errors import PostRejectedError, QuotaWaitError, ReauthRequiredError, TransientStepError
+from functions.posting.manifest import PostManifest
+from functions.tiktok.chunks import plan_chunks
+from functions.tiktok.errors import (
+    TikTokError,
+    TikTokQuotaError,
+    TikTokReauthError,
+    TikTokRetryableError,
+    UnknownOutcomeError,
+)
+from functions.tiktok.models import (
+    InitResult,
+    PhotoPostInfo,
+    PhotoPostMode,
+    PhotoSourceInfo,
+    VideoPostInfo,
+    VideoSourceInfo,
+)
+from functions.wiring import Wiring
+
+MB = 1024 * 1024
+
+
+def media_url(w: Wiring, key: str, version_id: str | None) -> str:
+    """Where TikTok pulls the object: the verified media domain (CloudFront over the bucket)."""
+    url = f"{w.settings.media_base_url}/{quote(key)}"
+    return f"{url}?versionId={quote(version_id)}" if version_id else url
+
+
+def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
+    post = w.posts.get(post_id)
+    if post is None:
+        raise PostRejectedError("post_missing", f"no post {post_id}")
+    prepared = post["prepared"]
+    source = prepared["source"]
+    if post.get("publish_id"):
+        return {"upload": source == "FILE_UPLOAD" and not post.get("upload", {}).get("complete", False)}
+    now = w.now()
+    if post.get("init_started_at"):
+        if source != "FILE_UPLOAD":
+            raise PostRejectedError(
+                "init_outcome_unknown",
+                "an earlier attempt to create this post at TikTok got no answer; it was not repeated, so the "
+                "post cannot be published twice: check the account in TikTok before posting it again",
+            )
+        w.posts.update_fields(post_id, {"init_retry_note": "earlier init unanswered; safe to repeat for uploads"}, now)
+    w.posts.transition(post_id, "INITIALIZING", now=now, allow_same_rank=True, fields={"init_started_at": now})
+
+    manifest = PostManifest.model_validate(post["settings"])
+    account_id = post["account_id"]
+    token = w.access_tokens.for_account(account_id)
+    w.rate_budget.take(account_id, "init")
+    try:
+        result, upload = _call(w, token, manifest, prepared)
+    except TikTokReauthError as exc:
+        w.accounts.set_status(account_id, "reauth_required", exc.reason, w.now())
+        raise ReauthRequiredError(account_id, exc.reason) from None
+    except TikTokQuotaError as exc:
+        w.posts.update_fields(post_id, {"init_started_at": None}, w.now())  # refused: nothing was created
+        raise QuotaWaitError(exc.code, exc.reason) from None
+    except TikTokRetryableError as exc:
+        w.posts.update_fields(post_id, {"init_started_at": None}, w.now())  # answered with an error
+        raise TransientStepError(f"init: {exc.reason}") from None
+    except UnknownOutcomeError as exc:
+        raise TransientStepError(f"init outcome unknown: {exc}") from None
+    except TikTokError as exc:
+        raise PostRejectedError(exc.code, exc.reason) from None
+    now = w.now()
+    w.posts.set_publish_id(post_id, result.publish_id, now)
+    fields: dict[str, Any] = {}
+    if upload is not None:
+        fields["upload"] = {**upload, "offset": 0, "complete": False}
+        fields["upload_url"] = result.upload_url
+    status = "UPLOADING" if upload is not None else "PROCESSING"
+    w.posts.transition(post_id, status, now=now, note=f"TikTok publish_id {result.publish_id}", fields=fields)
+    return {"upload": upload is not None}
+
+
+def _call(
+    w: Wiring, token: str, manifest: PostManifest, prepared: dict[str, Any]
+) -> tuple[InitResult, dict[str, Any] | None]:
+    client = w.tiktok
+    if manifest.kind == "photo":
+        urls = [media_url(w, p["key"], p.get("version_id")) for p in prepared["photos"]]
+        direct = manifest.mode == "direct"
+        photo_info = PhotoPostInfo(
+            title=manifest.title,
+            description=manifest.description,
+            privacy_level=manifest.privacy_level if direct else None,
+            disable_comment=prepared["disable_comment"] if direct else None,
+            auto_add_music=manifest.auto_add_music if direct else None,
+            brand_content_toggle=manifest.branded_content if direct else None,
+            brand_organic_toggle=manifest.brand_organic if direct else None,
+        )
+        mode = PhotoPostMode.DIRECT_POST if direct else PhotoPostMode.MEDIA_UPLOAD
+        source = PhotoSourceInfo(photo_images=urls, photo_cover_index=manifest.cover_index)
+        result = client.init_photo(token, mode=mode, post_info=photo_info, source=source, is_aigc=manifest.is_aigc)
+        return result, None
+
+    video = prepared["video"]
+    upload: dict[str, Any] | None = None
+    if prepared["source"] == "FILE_UPLOAD":
+        plan = plan_chunks(int(video["size"]), w.settings.upload_chunk_mb * MB)
+        video_source = VideoSourceInfo.file_upload(plan)
+        upload = {"total": plan.video_size, "chunk_size": plan.chunk_size, "chunks": plan.total_chunk_count}
+    else:
+        video_source = VideoSourceInfo.pull_from_url(media_url(w, video["key"], video.get("version_id")))
+    if manifest.mode == "inbox":
+        return client.init_video_inbox(token, video_source), upload
+    if manifest.privacy_level is None:  # the manifest model requires it for direct posts
+        raise PostRejectedError("privacy_level_option_mismatch", "a direct post needs a privacy_level")
+    info = VideoPostInfo(
+        privacy_level=manifest.privacy_level,
+        title=manifest.caption,
+        disable_comment=prepared["disable_comment"],
+        disable_duet=prepared["disable_duet"],
+        disable_stitch=prepared["disable_stitch"],
+        video_cover_timestamp_ms=manifest.cover_timestamp_ms,
+        brand_content_toggle=manifest.branded_content,
+        brand_organic_toggle=manifest.brand_organic,
+        is_aigc=manifest.is_aigc,
+    )
+    return client.init_video_direct(token, info, video_source), upload

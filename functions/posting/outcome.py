@@ -1,0 +1,149 @@
+"""How TikTok's view of a post (webhook or status fetch) is applied to our record, and how the waiting
+workflow is resumed exactly once.
+
+A status is applied with a monotonic transition, so a late or repeated report never moves a post back.
+The workflow's task token is answered by whoever sees both the token and the outcome: the webhook side
+(after applying a status, if a token is stored) or register_wait (if the outcome was already there when it
+came to store the token). A conditional write on the status decides the race, so exactly one answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from functions.posting.errors import PostRejectedError
+from functions.posting.tiktok_calls import tiktok_call
+from functions.tiktok.fail_reasons import describe_fail_reason
+from functions.wiring import Wiring
+
+# Poll backoff after the webhook did not come in time (seconds), capped; status fetch allows 30/min.
+POLL_DELAYS = (5, 10, 20, 40, 80, 160, 300)
+POLL_GIVE_UP_SECONDS = 48 * 3600
+TIKTOK_STATUS = {
+    "PROCESSING_UPLOAD": "PROCESSING",
+    "PROCESSING_DOWNLOAD": "PROCESSING",
+    "SEND_TO_USER_INBOX": "SEND_TO_USER_INBOX",
+    "PUBLISH_COMPLETE": "PUBLISH_COMPLETE",
+    "FAILED": "FAILED",
+}
+
+
+def outcome_of(post: dict[str, Any]) -> dict[str, Any] | None:
+    """What the workflow waits for, if the post has reached it: published, or in the creator's inbox."""
+    status = post.get("status")
+    if status == "PUBLISH_COMPLETE" or (status == "SEND_TO_USER_INBOX" and post.get("mode") == "inbox"):
+        return {"final": True, "status": status}
+    return None
+
+
+def failure_of(post: dict[str, Any]) -> tuple[str, str] | None:
+    if post.get("status") == "FAILED":
+        return "PostFailed", str(post.get("fail_reason") or "failed")
+    if post.get("status") == "CANCELLED":
+        return "PostCancelled", "cancelled"
+    return None
+
+
+def apply_tiktok_status(
+    w: Wiring,
+    post: dict[str, Any],
+    tiktok_status: str,
+    *,
+    fail_reason: str | None = None,
+    post_ids: list[str] | None = None,
+    note: str,
+) -> bool:
+    """Record TikTok's status on the post (never backwards); True when it changed the post."""
+    status = TIKTOK_STATUS.get(tiktok_status)
+    if status is None:
+        return False
+    fields: dict[str, Any] = {}
+    if status == "FAILED":
+        described = describe_fail_reason(fail_reason)
+        fields = {"fail_reason": fail_reason or "unknown", "fail_detail": described.sentence}
+    if post_ids:
+        fields["tiktok_post_ids"] = [str(p) for p in post_ids]
+    changed = w.posts.transition(post["post_id"], status, now=w.now(), note=note, fields=fields)
+    if changed:
+        resume_waiting(w, post["post_id"])
+    return changed
+
+
+def resume_waiting(w: Wiring, post_id: str) -> None:
+    """Answer the stored task token if the post has reached what the workflow waits for."""
+    post = w.posts.get(post_id)
+    token = post.get("task_token") if post else None
+    if not post or not token:
+        return
+    outcome, failure = outcome_of(post), failure_of(post)
+    if outcome is None and failure is None:
+        return
+    # Clear the token first: whoever clears it answers, so a token is never answered twice.
+    if not w.posts.update_fields(post_id, {"task_token": None}, w.now(), expected_status=post["status"]):
+        return
+    _answer(w, token, outcome, failure)
+
+
+def register_wait(w: Wiring, post_id: str, task_token: str) -> None:
+    """Keep the workflow's task token on the post, or answer it at once if the outcome is already known."""
+    for _ in range(5):
+        post = w.posts.get(post_id)
+        if post is None:
+            raise PostRejectedError("post_missing", f"no post {post_id}")
+        outcome, failure = outcome_of(post), failure_of(post)
+        if outcome is not None or failure is not None:
+            _answer(w, task_token, outcome, failure)
+            return
+        if w.posts.update_fields(post_id, {"task_token": task_token}, w.now(), expected_status=post["status"]):
+            return
+    raise PostRejectedError("post_changing", f"post {post_id} kept changing while its wait was registered")
+
+
+def _answer(w: Wiring, token: str, outcome: dict[str, Any] | None, failure: tuple[str, str] | None) -> None:
+    sfn = w.stepfunctions
+    try:
+        if outcome is not None:
+            sfn.send_task_success(taskToken=token, output=json.dumps(outcome))
+        elif failure is not None:
+            sfn.send_task_failure(taskToken=token, error=failure[0], cause=failure[1])
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        # The wait timed out already; the polling branch took over and will see the same outcome.
+        return
+
+
+def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
+    """Polling, when no webhook came in time: at most one fetch per call, within the 30/min budget."""
+    post = w.posts.get(post_id)
+    if post is None:
+        raise PostRejectedError("post_missing", f"no post {post_id}")
+    done = outcome_of(post)
+    if done is not None:
+        return done
+    failed = failure_of(post)
+    if failed is not None:
+        raise PostRejectedError(str(post.get("fail_reason") or "failed"), str(post.get("fail_detail") or failed[1]))
+    publish_id = post.get("publish_id")
+    if not publish_id:
+        raise PostRejectedError("publish_id_missing", "the post has no TikTok publish_id to follow")
+    status = tiktok_call(
+        w, post["account_id"], "status", lambda client, token: client.fetch_status(token, publish_id)
+    )
+    apply_tiktok_status(
+        w, post, status.status, fail_reason=status.fail_reason,
+        post_ids=list(status.publicly_available_post_ids), note="status fetch",
+    )
+    post = w.posts.get(post_id) or post
+    done = outcome_of(post)
+    if done is not None:
+        return done
+    if post.get("status") == "FAILED":
+        raise PostRejectedError(str(post.get("fail_reason")), str(post.get("fail_detail")))
+    polls = int(post.get("polls", 0))
+    started = int(post.get("polling_since", w.now()))
+    if w.now() - started > POLL_GIVE_UP_SECONDS:
+        raise PostRejectedError(
+            "no_outcome", "TikTok reported no final status for 48 hours; check the post in the TikTok app"
+        )
+    w.posts.update_fields(post_id, {"polls": polls + 1, "polling_since": started}, w.now())
+    return {"final": False, "wait_seconds": POLL_DELAYS[min(polls, len(POLL_DELAYS) - 1)]}

@@ -1,0 +1,106 @@
+"""Prepare: everything about a post is checked before TikTok is asked to create it.
+
+Reads the media with a few ranged reads (size, container, codec, duration, frame rate, dimensions), asks
+TikTok's creator_info what this creator may post now, and checks the manifest against both and against
+what the app's audit status allows. A post that breaks a rule fails here, with the rule named.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.posting.errors import PostRejectedError, TransientStepError
+from functions.posting.manifest import PostManifest, publish_at_text
+from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
+from functions.posting.rules import check_photo, check_privacy, check_video, interactions
+from functions.store.errors import NotFoundError
+from functions.posting.tiktok_calls import tiktok_call
+from functions.tiktok.models import CreatorInfo
+from functions.wiring import Wiring
+
+CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
+
+
+def creator_info(w: Wiring, account_id: str) -> CreatorInfo:
+    """What the creator may post now; TikTok's "can't post now" answers make the post wait."""
+    return tiktok_call(w, account_id, "creator_info", lambda client, token: client.creator_info(token))
+
+
+def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
+    post = w.posts.get(post_id)
+    if post is None:
+        raise PostRejectedError("post_missing", f"no post {post_id}")
+    manifest = PostManifest.model_validate(post["settings"])
+    account_id = post["account_id"]
+    bucket = post["media"]["bucket"]
+    versions: dict[str, str | None] = dict(post["media"].get("version_ids") or {})
+    now = w.now()
+
+    media: dict[str, Any] = {}
+    creator = creator_info(w, account_id)
+    if manifest.kind == "video":
+        key = manifest_key = post["media"]["keys"][0]
+        head = _head(w, bucket, key, versions.get(key))
+        try:
+            probe = probe_video(_reader(w, bucket, key, head["version_id"]), head["size"])
+        except MediaProbeError as exc:
+            raise PostRejectedError("file_format_check_failed", f"{manifest_key}: {exc}") from None
+        check_video(probe, head["size"], creator)
+        media["video"] = {
+            "key": key, "version_id": head["version_id"], "size": head["size"],
+            "content_type": CONTENT_TYPES.get(probe.container, "video/mp4"),
+            "probe": {"container": probe.container, "codec": probe.codec, "duration_seconds": probe.duration_seconds,
+                      "fps": probe.fps, "width": probe.width, "height": probe.height},
+        }
+    else:
+        photos = []
+        for key in post["media"]["keys"]:
+            head = _head(w, bucket, key, versions.get(key))
+            try:
+                image = probe_image(_reader(w, bucket, key, head["version_id"]), head["size"])
+            except MediaProbeError as exc:
+                raise PostRejectedError("file_format_check_failed", f"{key}: {exc}") from None
+            check_photo(key, image, head["size"])
+            photos.append({"key": key, "version_id": head["version_id"], "size": head["size"],
+                           "format": image.format, "width": image.width, "height": image.height})
+        media["photos"] = photos
+    check_privacy(manifest, creator, w.settings.app_status)
+    flags = interactions(manifest, creator)
+    source = "PULL_FROM_URL" if manifest.kind == "photo" or w.pull_videos else "FILE_UPLOAD"
+    if source == "PULL_FROM_URL" and not w.settings.media_base_url:
+        raise PostRejectedError(
+            "media_domain_missing",
+            "photo posts need a verified media domain (TikTok pulls photos from a URL): set MEDIA_BASE_URL",
+        )
+    fields = {
+        "prepared": {
+            **media,
+            "source": source,
+            "disable_comment": flags.disable_comment,
+            "disable_duet": flags.disable_duet,
+            "disable_stitch": flags.disable_stitch,
+            "notes": list(flags.notes),
+            "creator": {"username": creator.creator_username, "nickname": creator.creator_nickname},
+        }
+    }
+    publish_at = publish_at_text(manifest, now)
+    if publish_at:
+        w.posts.transition(post_id, "SCHEDULED", now=now, note=f"waits until {publish_at}", fields=fields)
+        return {"publish_at": publish_at}
+    w.posts.update_fields(post_id, fields, now)
+    return {}
+
+
+def _reader(w: Wiring, bucket: str, key: str, version_id: str | None) -> ReadRange:
+    def read(start: int, end_inclusive: int) -> bytes:
+        return w.media.read_range(bucket, key, start, end_inclusive, version_id)
+
+    return read
+
+
+def _head(w: Wiring, bucket: str, key: str, version_id: str | None) -> dict[str, Any]:
+    try:
+        return w.media.head(bucket, key, version_id)
+    except NotFoundError:
+        # A manifest may arrive before its media finishes uploading: retried for a few minutes, then failed.
+        raise TransientStepError(f"media {key} is not in the bucket (yet)") from None

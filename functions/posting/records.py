@@ -1,0 +1,75 @@
+"""Post records: how a new post is written, and the view of a post the API returns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from functions.posting.manifest import PostManifest
+
+# Fields kept out of API responses and events: the task token resumes a workflow; the upload URL is a
+# short-lived credential to write media to TikTok.
+PRIVATE_FIELDS = frozenset({"task_token", "upload_url"})
+
+
+def post_id_for_object(bucket: str, key: str, version_id: str | None) -> str:
+    """One post per object version: the same S3 event delivered twice names the same post."""
+    return hashlib.sha256(f"s3\n{bucket}\n{key}\n{version_id or ''}".encode()).hexdigest()[:32]
+
+
+def post_id_for_request(account_id: str, manifest: dict[str, Any]) -> str:
+    """One post per account and manifest: a retried POST /posts names the same post (client_token lets a
+    caller post the same content again on purpose)."""
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"api\n{account_id}\n{canonical}".encode()).hexdigest()[:32]
+
+
+def new_post(
+    *,
+    post_id: str,
+    account_id: str,
+    source: str,
+    bucket: str,
+    origin_key: str | None,
+    manifest: PostManifest | None,
+    media_keys: list[str],
+    now: int,
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "post_id": post_id,
+        "account_id": account_id,
+        "created_at": now,
+        "updated_at": now,
+        "status": "RECEIVED",
+        "status_rank": 0,
+        "source": source,
+        "media": {"bucket": bucket, "keys": media_keys, "origin_key": origin_key},
+        "history": [{"at": now, "status": "RECEIVED", "note": f"from {source}"}],
+    }
+    if manifest is not None:
+        item["settings"] = manifest.model_dump(mode="json", exclude_none=True)
+        item["kind"] = manifest.kind
+        item["mode"] = manifest.mode
+    return item
+
+
+def failed_post(base: dict[str, Any], *, reason: str, detail: str, now: int) -> dict[str, Any]:
+    """A post rejected before anything was sent to TikTok, recorded with its reason."""
+    return {
+        **base,
+        "status": "FAILED",
+        "status_rank": 100,
+        "fail_reason": reason,
+        "fail_detail": detail,
+        "history": [*base["history"], {"at": now, "status": "FAILED", "note": detail}],
+    }
+
+
+def public_view(post: dict[str, Any]) -> dict[str, Any]:
+    """A post as the API and events show it: no task token, no upload URL."""
+    view = {k: v for k, v in post.items() if k not in PRIVATE_FIELDS and k != "status_rank"}
+    upload = view.get("upload")
+    if isinstance(upload, dict):
+        view["upload"] = {k: v for k, v in upload.items() if k not in PRIVATE_FIELDS}
+    return view

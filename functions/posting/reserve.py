@@ -1,0 +1,46 @@
+"""ReserveQuota: hold every quota slot the post needs, or name the time the earliest one frees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from functions.posting.errors import PostRejectedError, ReauthRequiredError
+from functions.posting.quota import reserve_post
+from functions.settings import AppStatus
+from functions.wiring import Wiring
+
+
+def _z(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
+    post = w.posts.get(post_id)
+    if post is None:
+        raise PostRejectedError("post_missing", f"no post {post_id}")
+    account = w.accounts.get(post["account_id"])
+    if account is None or account.status != "connected":
+        reason = account.status_reason if account else "the account is not connected"
+        raise ReauthRequiredError(post["account_id"], reason or "the account is not connected")
+    now = w.now()
+    decision = reserve_post(
+        w.quota,
+        account_id=account.account_id,
+        post_id=post_id,
+        inbox=post.get("mode") == "inbox",
+        daily_cap=account.daily_post_cap,
+        unaudited=w.settings.app_status is AppStatus.UNAUDITED and post.get("mode") == "direct",
+        now=now,
+    )
+    if decision.reserved:
+        w.posts.update_fields(post_id, {"quota": {"reserved_at": now}}, now)
+        return {"reserved": True}
+    retry_at = decision.retry_at or now + 60
+    w.posts.transition(
+        post_id, "WAITING_QUOTA", now=now, allow_same_rank=True,
+        note=f"{decision.blocking} quota full: waits until {_z(retry_at)}",
+        fields={"waiting_until": retry_at},
+    )
+    w.metrics_count("QuotaWait")
+    return {"reserved": False, "retry_at": _z(retry_at)}

@@ -1,0 +1,167 @@
+"""Builds the stores and the TikTok client from the settings, lazily and once per set of settings.
+
+Handlers ask for what they need (`wiring.for_settings(settings()).accounts`); nothing is created at import
+time, so a cold start pays only for what the invoked function uses.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
+
+from functions.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+    from functions.accounts.connect import ConnectFlow
+    from functions.accounts.tokens import AccessTokens
+    from functions.posting.rate_budget import RateBudget
+    from functions.store.accounts import AccountStore
+    from functions.store.dedupe import DedupeStore
+    from functions.store.media import MediaStore
+    from functions.store.oauth_state import OAuthStateStore
+    from functions.store.posts import PostStore
+    from functions.store.quota import SlotLedger
+    from functions.store.tokens import TokenStore
+    from functions.tiktok.client import TikTokClient
+    from functions.tiktok.upload import ChunkUploader
+
+
+class Wiring:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @staticmethod
+    def now() -> int:
+        return int(time.time())
+
+    @property
+    def pull_videos(self) -> bool:
+        """Videos go by PULL_FROM_URL too when the operator says so and a verified media domain exists."""
+        return self.settings.pull_videos and bool(self.settings.media_base_url)
+
+    @cached_property
+    def rate_budget(self) -> RateBudget:
+        from functions.posting.rate_budget import RateBudget
+
+        return RateBudget(self.quota)
+
+    @staticmethod
+    def metrics_count(name: str, value: float = 1) -> None:
+        from functions.observability import metrics
+
+        metrics.add_metric(name=name, unit="Count", value=value)
+
+    @cached_property
+    def stepfunctions(self) -> SFNClient:
+        from functions.store.clients import aws_client
+
+        return aws_client("stepfunctions")  # type: ignore[no-any-return]
+
+    @cached_property
+    def sqs(self) -> SQSClient:
+        from functions.store.clients import aws_client
+
+        return aws_client("sqs")  # type: ignore[no-any-return]
+
+    @cached_property
+    def events(self) -> EventBridgeClient:
+        from functions.store.clients import aws_client
+
+        return aws_client("events")  # type: ignore[no-any-return]
+
+    @cached_property
+    def uploader(self) -> ChunkUploader:
+        from functions.tiktok.upload import ChunkUploader
+
+        return ChunkUploader()
+
+    @cached_property
+    def accounts(self) -> AccountStore:
+        from functions.store.accounts import AccountStore
+
+        return AccountStore(self.settings.require("accounts_table"))
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        from functions.store.tokens import TokenStore
+
+        return TokenStore(self.settings.require("tokens_table"), self.settings.require("token_key_id"))
+
+    @cached_property
+    def oauth_states(self) -> OAuthStateStore:
+        from functions.store.oauth_state import OAuthStateStore
+
+        return OAuthStateStore(self.settings.require("oauth_state_table"))
+
+    @cached_property
+    def posts(self) -> PostStore:
+        from functions.store.posts import PostStore
+
+        return PostStore(self.settings.require("posts_table"))
+
+    @cached_property
+    def quota(self) -> SlotLedger:
+        from functions.store.quota import SlotLedger
+
+        return SlotLedger(self.settings.require("quota_table"))
+
+    @cached_property
+    def dedupe(self) -> DedupeStore:
+        from functions.store.dedupe import DedupeStore
+
+        return DedupeStore(self.settings.require("idempotency_table"))
+
+    @cached_property
+    def media(self) -> MediaStore:
+        from functions.store.media import MediaStore
+
+        return MediaStore()
+
+    def app_credentials(self) -> tuple[str, str]:
+        """(client_key, client_secret); cached by Powertools for five minutes, so never kept here."""
+        from functions.store.secrets import tiktok_app_credentials
+
+        return tiktok_app_credentials(self.settings.require("tiktok_secret_arn"))
+
+    @cached_property
+    def tiktok(self) -> TikTokClient:
+        from functions.tiktok.client import TikTokClient
+
+        client_key, client_secret = self.app_credentials()
+        timeout = self.settings.http_timeout_seconds
+        return TikTokClient(
+            client_key=client_key,
+            client_secret=client_secret,
+            api_base_url=self.settings.tiktok_api_base_url,
+            auth_base_url=self.settings.tiktok_auth_base_url,
+            timeout=(min(3.05, timeout), timeout),
+        )
+
+    @cached_property
+    def access_tokens(self) -> AccessTokens:
+        from functions.accounts.tokens import AccessTokens
+
+        return AccessTokens(tokens=self.tokens, accounts=self.accounts, client=self.tiktok)
+
+    @cached_property
+    def connect_flow(self) -> ConnectFlow:
+        from functions.accounts.connect import ConnectFlow
+
+        return ConnectFlow(
+            client=self.tiktok,
+            states=self.oauth_states,
+            accounts=self.accounts,
+            tokens=self.tokens,
+            redirect_uri=self.settings.require("oauth_redirect_uri"),
+        )
+
+
+@lru_cache(maxsize=8)
+def for_settings(settings: Settings) -> Wiring:
+    """One Wiring per distinct settings: warm invocations reuse clients and caches."""
+    return Wiring(settings)
