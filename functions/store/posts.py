@@ -1,0 +1,258 @@
+"""Posts (table `posts`, docs/data-model.md): one item per post, its status and history.
+
+Status changes are monotonic: a transition is applied only to a higher rank (or the same rank when
+the step says so) and never from a terminal status, in the same conditional write that appends to
+the history. A replayed webhook or a retried step therefore changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from functions.store.clients import aws_client
+from functions.store.dynamo_values import from_item, to_item
+from functions.store.errors import NotFoundError
+from functions.store.expressions import Expression
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+STATUS_RANK: dict[str, int] = {
+    "RECEIVED": 0,
+    "AWAITING_REVIEW": 10,
+    "SCHEDULED": 15,
+    "WAITING_QUOTA": 20,
+    "INITIALIZING": 30,
+    "UPLOADING": 40,
+    "PROCESSING": 50,
+    "SEND_TO_USER_INBOX": 60,
+    "PUBLISH_COMPLETE": 100,
+    "FAILED": 100,
+    "CANCELLED": 100,
+}
+TERMINAL = frozenset({"PUBLISH_COMPLETE", "FAILED", "CANCELLED"})
+
+PUBLISH_ID_INDEX = "by_publish_id"
+ACCOUNT_INDEX = "by_account"
+# Written only by the methods that keep their rules: keys and index keys, status (transition),
+# publish_id (set_publish_id), history (appended by transition), updated_at (every write).
+PROTECTED_FIELDS = frozenset(
+    {"post_id", "account_id", "created_at", "updated_at", "status", "status_rank", "history", "publish_id"}
+)
+MAX_LIST_LIMIT = 1000
+
+
+def _rank(status: str) -> int:
+    try:
+        return STATUS_RANK[status]
+    except KeyError:
+        raise ValueError(f"unknown post status {status!r}; known: {', '.join(STATUS_RANK)}") from None
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    protected = sorted(PROTECTED_FIELDS.intersection(fields))
+    if protected:
+        raise ValueError(f"these fields cannot be set this way: {', '.join(protected)}")
+
+
+def _set_fields(expr: Expression, fields: dict[str, Any]) -> None:
+    # None clears a field: an absent attribute, never a NULL (an index key may not be NULL).
+    for name, value in fields.items():
+        if value is None:
+            expr.remove(name)
+        else:
+            expr.set(name, value)
+
+
+class PostStore:
+    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
+        self.table = table
+        self._client = client
+
+    @property
+    def _db(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = aws_client("dynamodb")
+        return self._client
+
+    def create(self, item: dict[str, Any], now: int) -> bool:
+        """Store a new post; False when `post_id` exists already (a duplicate event or retry)."""
+        post_id, account_id = item.get("post_id"), item.get("account_id")
+        if not isinstance(post_id, str) or not post_id:
+            raise ValueError("a post needs a post_id")
+        if not isinstance(account_id, str) or not account_id:
+            raise ValueError("a post needs an account_id")
+        status = item.get("status") or "RECEIVED"
+        record = {k: v for k, v in item.items() if v is not None}
+        record.update(
+            status=status,
+            status_rank=_rank(status),
+            created_at=int(item.get("created_at") or now),
+            updated_at=now,
+        )
+        record.setdefault("history", [{"at": now, "status": status, "note": "created"}])
+        expr = Expression()
+        try:
+            self._db.put_item(
+                TableName=self.table,
+                Item=to_item(record),
+                **expr.params(condition=f"attribute_not_exists({expr.name('post_id')})", update=False),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def get(self, post_id: str) -> dict[str, Any] | None:
+        if not post_id:
+            return None
+        response = self._db.get_item(TableName=self.table, Key=self._key(post_id), ConsistentRead=True)
+        item = response.get("Item")
+        return from_item(dict(item)) if item else None
+
+    def get_by_publish_id(self, publish_id: str) -> dict[str, Any] | None:
+        """The post TikTok knows by `publish_id` (webhooks and status fetches name it so)."""
+        if not publish_id:
+            return None
+        page = self._db.query(
+            TableName=self.table,
+            IndexName=PUBLISH_ID_INDEX,
+            KeyConditionExpression="publish_id = :p",
+            ExpressionAttributeValues={":p": {"S": publish_id}},
+        )
+        # The index finds the key; a consistent read returns the current item, whatever it projects.
+        for entry in page.get("Items", []):
+            post = self.get(entry["post_id"]["S"])
+            if post is not None and post.get("publish_id") == publish_id:
+                return post
+        return None
+
+    def list_by_account(
+        self, account_id: str, status: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """The account's posts, newest first, optionally only those in `status`."""
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
+        expr = Expression()
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": ACCOUNT_INDEX,
+            "KeyConditionExpression": f"{expr.name('account_id')} = {expr.value(account_id)}",
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if status is not None:
+            _rank(status)
+            params["FilterExpression"] = f"{expr.name('status')} = {expr.value(status)}"
+        params.update(expr.params(update=False))
+        posts: list[dict[str, Any]] = []
+        while len(posts) < limit:
+            page = self._db.query(**params)
+            posts.extend(from_item(dict(item)) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            # Limit counts items read before the filter, so keep paging until enough match.
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return posts[:limit]
+
+    def transition(
+        self,
+        post_id: str,
+        status: str,
+        *,
+        now: int,
+        note: str = "",
+        fields: dict[str, Any] | None = None,
+        allow_same_rank: bool = False,
+    ) -> bool:
+        """Move the post to `status`, with `fields`, in one conditional write; False when refused.
+
+        Refused when the post is terminal or already at a higher rank (equal rank too, unless
+        `allow_same_rank`). NotFoundError when there is no such post.
+        """
+        rank = _rank(status)
+        fields = fields or {}
+        _check_fields(fields)
+        expr = Expression()
+        expr.set("status", status).set("status_rank", rank).set("updated_at", now)
+        history = expr.name("history")
+        entry = expr.value([{"at": now, "status": status, "note": note}])
+        expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
+        _set_fields(expr, fields)
+        terminal = ", ".join(expr.value(s) for s in sorted(TERMINAL))
+        condition = (
+            f"attribute_exists({expr.name('post_id')})"
+            f" AND {expr.name('status_rank')} {'<=' if allow_same_rank else '<'} {expr.value(rank)}"
+            f" AND NOT ({expr.name('status')} IN ({terminal}))"
+        )
+        return self._conditional_update(post_id, expr, condition)
+
+    def update_fields(
+        self, post_id: str, fields: dict[str, Any], now: int, expected_status: str | None = None
+    ) -> bool:
+        """Set (or, with None, clear) fields; False when `expected_status` is given and not current."""
+        _check_fields(fields)
+        expr = Expression()
+        _set_fields(expr, fields)
+        expr.set("updated_at", now)
+        condition = f"attribute_exists({expr.name('post_id')})"
+        if expected_status is not None:
+            _rank(expected_status)
+            condition += f" AND {expr.name('status')} = {expr.value(expected_status)}"
+        return self._conditional_update(post_id, expr, condition)
+
+    def set_publish_id(self, post_id: str, publish_id: str, now: int) -> bool:
+        """Record TikTok's publish_id, only if none is set yet (or the same one: a retried write).
+
+        The init step stores it before doing anything else, so an execution that dies right after
+        init is reconciled by status instead of initialising a second post.
+        """
+        if not isinstance(publish_id, str) or not publish_id:
+            raise ValueError("publish_id must be a non-empty string")
+        expr = Expression().set("publish_id", publish_id).set("updated_at", now)
+        name, value = expr.name("publish_id"), expr.value(publish_id)
+        condition = (
+            f"attribute_exists({expr.name('post_id')}) AND (attribute_not_exists({name}) OR {name} = {value})"
+        )
+        return self._conditional_update(post_id, expr, condition)
+
+    def reset_for_reinit(self, post_id: str, publish_id: str, *, now: int, note: str) -> bool:
+        """Back from UPLOADING to INITIALIZING with no publish_id, the old one kept in
+        `abandoned_publish_ids`: the one step allowed to lower a post's rank. Only a FILE_UPLOAD post whose
+        upload URL lapsed takes it (TikTok never publishes an upload it did not receive whole)."""
+        rank = _rank("INITIALIZING")
+        expr = Expression()
+        expr.set("status", "INITIALIZING").set("status_rank", rank).set("updated_at", now)
+        history = expr.name("history")
+        entry = expr.value([{"at": now, "status": "INITIALIZING", "note": note}])
+        expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
+        abandoned = expr.name("abandoned_publish_ids")
+        old = expr.value([publish_id])
+        expr.set_raw(f"{abandoned} = list_append(if_not_exists({abandoned}, {expr.value([])}), {old})")
+        for name in ("publish_id", "upload", "upload_url", "init_started_at"):
+            expr.remove(name)
+        condition = (
+            f"{expr.name('status')} = {expr.value('UPLOADING')}"
+            f" AND {expr.name('publish_id')} = {expr.value(publish_id)}"
+        )
+        return self._conditional_update(post_id, expr, condition)
+
+    def _conditional_update(self, post_id: str, expr: Expression, condition: str) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self.table, Key=self._key(post_id), **expr.params(condition=condition)
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            if self._missing(post_id):
+                raise NotFoundError(f"no post {post_id!r}") from None
+            return False
+        return True
+
+    def _missing(self, post_id: str) -> bool:
+        response = self._db.get_item(
+            TableName=self.table, Key=self._key(post_id), ConsistentRead=True, ProjectionExpression="post_id"
+        )
+        return "Item" not in response
+
+    @staticmethod
+    def _key(post_id: str) -> dict[str, Any]:
+        return {"post_id": {"S": post_id}}

@@ -1,0 +1,42 @@
+"""The TikTok app's client key and secret, from Secrets Manager.
+
+Read through Powertools' parameters utility, which caches the value for five minutes: a warm
+function does not call Secrets Manager on every invocation, and a rotated secret is picked up soon.
+Errors name the missing field, never a value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.store.errors import SecretInvalidError, StoreError
+
+SECRET_MAX_AGE_SECONDS = 300
+_FIELDS = ("client_key", "client_secret")
+
+
+def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
+    """(client_key, client_secret) from a JSON secret {"client_key": ..., "client_secret": ...}."""
+    # Heavy (hundreds of ms): imported only by the functions that need the secret.
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+    try:
+        value: Any = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+    except parameters.TransformParameterError:
+        raise SecretInvalidError(
+            f"the TikTok app secret {secret_arn} is not JSON; store "
+            '{"client_key": "...", "client_secret": "..."}'
+        ) from None
+    except parameters.GetParameterError as exc:
+        raise StoreError(f"cannot read the TikTok app secret {secret_arn}: {exc}") from exc
+    if not isinstance(value, dict):
+        raise SecretInvalidError(f"the TikTok app secret {secret_arn} must be a JSON object")
+    found = []
+    for name in _FIELDS:
+        field = value.get(name)
+        if not isinstance(field, str) or not field.strip():
+            raise SecretInvalidError(
+                f"the TikTok app secret {secret_arn} has no {name!r} field (a non-empty string)"
+            )
+        found.append(field.strip())
+    return found[0], found[1]
