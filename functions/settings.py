@@ -50,7 +50,7 @@ class Settings:
     webhook_tolerance_seconds: int = 259_200
     http_timeout_seconds: float = 10.0
     pull_videos: bool = False
-    upload_chunk_mb: int = 64
+    upload_chunk_bytes: int = 64_000_000  # valid whether TikTok's "64 MB" means 10^6 or 2^20 bytes
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -80,7 +80,7 @@ class Settings:
             webhook_tolerance_seconds=int(_env("WEBHOOK_TOLERANCE_SECONDS", "259200")),
             http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),
             pull_videos=_env("PULL_VIDEOS", "false").lower() in {"1", "true", "yes"},
-            upload_chunk_mb=int(_env("UPLOAD_CHUNK_MB", "64")),
+            upload_chunk_bytes=int(_env("UPLOAD_CHUNK_BYTES", "64000000")),
         )
 
     def require(self, name: str) -> str:

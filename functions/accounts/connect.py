@@ -73,7 +73,11 @@ class ConnectFlow:
         state = secrets.token_urlsafe(32)  # 256 bits
         cookie = secrets.token_urlsafe(32)
         self._states.create(
-            state_hash=_digest(state), cookie_hash=_digest(cookie), alias=alias, now=now, ttl_seconds=STATE_TTL_SECONDS
+            state_hash=_digest(state),
+            cookie_hash=_digest(cookie),
+            alias=alias,
+            now=now,
+            ttl_seconds=STATE_TTL_SECONDS,
         )
         url = self._client.authorize_url(redirect_uri=self._redirect_uri, scopes=REQUIRED_SCOPES, state=state)
         return ConnectStart(authorize_url=url, cookie_value=cookie)
@@ -120,7 +124,9 @@ class ConnectFlow:
             user = self._client.user_info(access)
             creator = self._client.creator_info(access)
         except TikTokError as exc:
-            raise ConnectError(f"TikTok did not share the account's details: {exc.reason}", status=502) from None
+            raise ConnectError(
+                f"TikTok did not share the account's details: {exc.reason}", status=502
+            ) from None
         username = creator.creator_username or str(user.get("username") or "")
         display_name = creator.creator_nickname or str(user.get("display_name") or username)
         # One account per TikTok user: a reconnect keeps its name, so quotas are never counted twice.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from functions.posting.manifest import ManifestError, PostManifest, parse_manifest
@@ -10,13 +11,21 @@ from functions.store.accounts import Account
 from functions.tiktok.errors import TikTokError
 from functions.wiring import Wiring
 
-PREFERENCE_FIELDS = frozenset(PostManifest.model_fields) - {"video", "photos", "account", "publish_at", "client_token"}
+PREFERENCE_FIELDS = frozenset(PostManifest.model_fields) - {
+    "video",
+    "photos",
+    "account",
+    "publish_at",
+    "client_token",
+}
 MAX_DAILY_CAP = 15 * 4  # TikTok's cap varies by creator ("around 15"); an override stays within reason
 
 
 def account_view(w: Wiring, account: Account) -> dict[str, Any]:
     view = account.to_dict()
-    view["quota"] = quota_left(w.quota, account_id=account.account_id, daily_cap=account.daily_post_cap, now=w.now())
+    view["quota"] = quota_left(
+        w.quota, account_id=account.account_id, daily_cap=account.daily_post_cap, now=w.now()
+    )
     return view
 
 
@@ -39,10 +48,9 @@ def disconnect(w: Wiring, account: Account, reason: str) -> Account:
     """Revoke at TikTok (best effort: a dead token is already revoked), delete the tokens, mark the account."""
     stored = w.tokens.load(account.account_id)
     if stored is not None:
-        try:
+        # An expired or already revoked token: TikTok has nothing left to revoke.
+        with contextlib.suppress(TikTokError):
             w.tiktok.revoke(stored.access_token)
-        except TikTokError:
-            pass  # an expired or already revoked token: TikTok has nothing left to revoke
         w.tokens.delete(account.account_id)
     w.accounts.set_status(account.account_id, "disconnected", reason, w.now())
     return w.accounts.get(account.account_id) or account

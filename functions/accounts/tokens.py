@@ -57,7 +57,9 @@ class AccessTokens:
                 return self._refresh_under_lease(account_id)
             # Someone else is refreshing: wait for what they store.
             if waited >= MAX_WAIT_SECONDS:
-                raise TransientStepError(f"account {account_id}: a token refresh by another caller is still running")
+                raise TransientStepError(
+                    f"account {account_id}: a token refresh by another caller is still running"
+                )
             self._sleep(WAIT_STEP_SECONDS)
             waited += WAIT_STEP_SECONDS
             stored = self._usable(account_id)
@@ -73,7 +75,9 @@ class AccessTokens:
             raise ReauthRequiredError(account_id, "no such connected account; connect it at /connect")
         if account.status != "connected":
             reason = account.status_reason or account.status
-            raise ReauthRequiredError(account_id, f"the account is {account.status} ({reason}); connect it again")
+            raise ReauthRequiredError(
+                account_id, f"the account is {account.status} ({reason}); connect it again"
+            )
         stored = self._tokens.load(account_id)
         if stored is None:
             raise ReauthRequiredError(account_id, "no tokens are stored; connect it again at /connect")
@@ -88,14 +92,18 @@ class AccessTokens:
             if stored.refresh_expires_at <= now:
                 self._require_reauth(account_id, "the refresh token expired; connect the account again", now)
             try:
-                fresh = self._client.refresh(stored.refresh_token, refresh_expires_at=stored.refresh_expires_at)
+                fresh = self._client.refresh(
+                    stored.refresh_token, refresh_expires_at=stored.refresh_expires_at
+                )
             except TikTokReauthError as exc:
                 self._require_reauth(account_id, f"TikTok refused the refresh token ({exc.code})", now)
             except UnknownOutcomeError:
                 # The refresh token may now be spent; the next attempt will tell (TikTok refuses it or not).
                 raise TransientStepError(f"account {account_id}: token refresh outcome unknown") from None
             except TikTokError as exc:
-                raise TransientStepError(f"account {account_id}: token refresh failed: {exc.reason}") from None
+                raise TransientStepError(
+                    f"account {account_id}: token refresh failed: {exc.reason}"
+                ) from None
             try:
                 self._tokens.replace_after_refresh(
                     account_id,
@@ -109,8 +117,12 @@ class AccessTokens:
                     now=now,
                 )
             except ConflictError:
-                raise TransientStepError(f"account {account_id}: lost the refresh lease while refreshing") from None
-            self._accounts.update_token_expiry(account_id, fresh.access_expires_at, fresh.refresh_expires_at, now)
+                raise TransientStepError(
+                    f"account {account_id}: lost the refresh lease while refreshing"
+                ) from None
+            self._accounts.update_token_expiry(
+                account_id, fresh.access_expires_at, fresh.refresh_expires_at, now
+            )
             return fresh.access_token.get_secret_value()
         finally:
             self._tokens.release_lease(account_id, self._owner)

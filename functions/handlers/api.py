@@ -50,7 +50,8 @@ def _account(account_id: str) -> Account:
 @app.exception_handler(ManifestError)  # type: ignore[untyped-decorator]
 def _bad_manifest(exc: ManifestError) -> Response[dict[str, Any]]:
     return Response(
-        status_code=400, content_type=content_types.APPLICATION_JSON,
+        status_code=400,
+        content_type=content_types.APPLICATION_JSON,
         body={"message": "the request is not a valid post", "problems": exc.problems},
     )
 
@@ -82,10 +83,15 @@ def delete_account(account_id: str) -> dict[str, Any]:
 def create_post() -> Response[dict[str, Any]]:
     w = _w()
     intake = PostIntake(
-        posts=w.posts, accounts=w.accounts, media=w.media,
-        start_execution=lambda post_id: start_execution(w, post_id), post_failed=lambda post: emit(w, post),
+        posts=w.posts,
+        accounts=w.accounts,
+        media=w.media,
+        start_execution=lambda post_id: start_execution(w, post_id),
+        post_failed=lambda post: emit(w, post),
     )
-    result = intake.from_request(bucket=w.settings.require("media_bucket"), body=_json_body(), now=int(time.time()))
+    result = intake.from_request(
+        bucket=w.settings.require("media_bucket"), body=_json_body(), now=int(time.time())
+    )
     post = public_view(result.post or {})
     status = 202 if result.started else (422 if post.get("status") == "FAILED" else 200)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=post)
@@ -122,10 +128,11 @@ def cancel_post(post_id: str) -> dict[str, Any]:
     if post.get("publish_id") and post.get("prepared", {}).get("source") == "PULL_FROM_URL":
         try:
             w.tiktok.cancel(w.access_tokens.for_account(post["account_id"]), post["publish_id"])
-        except Exception:  # noqa: BLE001 - best effort at TikTok; our record is cancelled either way
+        except Exception:
             logger.info("TikTok could not cancel the pull", extra={"post_id": post_id})
-    w.posts.transition(post_id, "CANCELLED", now=w.now(), note="cancelled through the API",
-                       fields={"upload_url": None})
+    w.posts.transition(
+        post_id, "CANCELLED", now=w.now(), note="cancelled through the API", fields={"upload_url": None}
+    )
     stop_execution(w, post_id, "cancelled through the API")
     resume_waiting(w, post_id)  # a waiting task token is answered too (it is void once the stop lands)
     post = w.posts.get(post_id) or post

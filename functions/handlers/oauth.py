@@ -20,7 +20,15 @@ app = APIGatewayHttpResolver()
 
 
 def _cookie(value: str, max_age: int) -> Cookie:
-    return Cookie(COOKIE_NAME, value, path="/", secure=True, http_only=True, max_age=max_age, same_site=SameSite.LAX_MODE)
+    return Cookie(
+        COOKIE_NAME,
+        value,
+        path="/",
+        secure=True,
+        http_only=True,
+        max_age=max_age,
+        same_site=SameSite.LAX_MODE,
+    )
 
 
 def _html(status: int, body: str, cookies: list[Cookie] | None = None) -> Response[str]:
@@ -42,18 +50,24 @@ def connect() -> Response[str]:
 
 @app.get("/oauth/callback")
 def callback() -> Response[str]:
-    params = {k: v for k, v in (app.current_event.query_string_parameters or {}).items() if isinstance(v, str)}
+    params = {
+        k: v for k, v in (app.current_event.query_string_parameters or {}).items() if isinstance(v, str)
+    }
     cookie = _cookie_from(app.current_event.cookies or [])
     clear = [_cookie("", 0)]
     try:
-        account = wiring.for_settings(settings()).connect_flow.finish(params=params, cookie=cookie, now=int(time.time()))
+        account = wiring.for_settings(settings()).connect_flow.finish(
+            params=params, cookie=cookie, now=int(time.time())
+        )
     except ConnectError as exc:
         metrics.add_metric(name="ConnectFailed", unit="Count", value=1)
         logger.info("connect refused", extra={"why": exc.message})
         return _html(exc.status, error_page(exc.message), clear)
     metrics.add_metric(name="AccountConnected", unit="Count", value=1)
     logger.info("account connected", extra={"account_id": account.account_id})
-    page = connected_page(display_name=account.display_name, username=account.username, account_id=account.account_id)
+    page = connected_page(
+        display_name=account.display_name, username=account.username, account_id=account.account_id
+    )
     return _html(200, page, clear)
 
 

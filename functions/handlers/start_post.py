@@ -45,11 +45,18 @@ def record_handler(record: SQSRecord) -> None:
         bucket = s3_record["s3"]["bucket"]["name"]
         obj = s3_record["s3"]["object"]
         key = unquote_plus(obj["key"])
-        result = _intake().from_object(bucket=bucket, key=key, version_id=obj.get("versionId"), now=int(time.time()))
+        result = _intake().from_object(
+            bucket=bucket, key=key, version_id=obj.get("versionId"), now=int(time.time())
+        )
         post = result.post or {}
         logger.info(
             "object received",
-            extra={"key": key, "post_id": post.get("post_id"), "status": post.get("status"), "note": result.note},
+            extra={
+                "key": key,
+                "post_id": post.get("post_id"),
+                "status": post.get("status"),
+                "note": result.note,
+            },
         )
 
 
@@ -57,4 +64,6 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

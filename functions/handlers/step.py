@@ -31,7 +31,9 @@ def step_handler(step: Step) -> Callable[[dict[str, Any], LambdaContext], Any]:
         try:
             result = step(wiring.for_settings(settings()), event, context)
         except Exception as exc:
-            logger.info("step ended with an error", extra={"error_type": type(exc).__name__, "error": str(exc)})
+            logger.info(
+                "step ended with an error", extra={"error_type": type(exc).__name__, "error": str(exc)}
+            )
             raise
         logger.info("step done", extra={"result": result})
         return result

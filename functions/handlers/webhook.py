@@ -16,7 +16,11 @@ from functions.webhooks.receiver import judge
 
 
 def _answer(status: int, message: str) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"message": message})}
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"message": message}),
+    }
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
@@ -27,7 +31,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     w = wiring.for_settings(s)
     client_key, client_secret = w.app_credentials()
     verdict = judge(
-        event, client_key=client_key, client_secret=client_secret, now=int(time.time()),
+        event,
+        client_key=client_key,
+        client_secret=client_secret,
+        now=int(time.time()),
         tolerance_seconds=s.webhook_tolerance_seconds,
     )
     if verdict.status != 200 or verdict.body is None:

@@ -12,7 +12,9 @@ def start_execution(w: Wiring, post_id: str) -> None:
     sfn = w.stepfunctions
     try:
         sfn.start_execution(
-            stateMachineArn=w.settings.require("state_machine_arn"), name=post_id, input=json.dumps({"post_id": post_id})
+            stateMachineArn=w.settings.require("state_machine_arn"),
+            name=post_id,
+            input=json.dumps({"post_id": post_id}),
         )
     except sfn.exceptions.ExecutionAlreadyExists:
         return

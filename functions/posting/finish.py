@@ -34,7 +34,9 @@ def failure_from(error: dict[str, Any]) -> tuple[str, str]:
     return error_type.lower().replace(".", "_"), message or f"the workflow failed with {error_type}"
 
 
-def finish(w: Wiring, post_id: str, *, outcome: dict[str, Any] | None, error: dict[str, Any] | None) -> dict[str, Any]:
+def finish(
+    w: Wiring, post_id: str, *, outcome: dict[str, Any] | None, error: dict[str, Any] | None
+) -> dict[str, Any]:
     post = w.posts.get(post_id)
     if post is None:
         return {"post_id": post_id, "status": "MISSING"}
@@ -42,7 +44,10 @@ def finish(w: Wiring, post_id: str, *, outcome: dict[str, Any] | None, error: di
     if error is not None and post.get("status") not in ("FAILED", "CANCELLED", "PUBLISH_COMPLETE"):
         reason, detail = failure_from(error)
         w.posts.transition(
-            post_id, "FAILED", now=now, note=detail,
+            post_id,
+            "FAILED",
+            now=now,
+            note=detail,
             fields={"fail_reason": reason, "fail_detail": detail, "task_token": None, "upload_url": None},
         )
     post = w.posts.get(post_id) or post
@@ -69,10 +74,14 @@ def detail_type(post: dict[str, Any]) -> str:
 def emit(w: Wiring, post: dict[str, Any]) -> None:
     """The post's outcome on EventBridge (no token, no upload URL), and a metric of it."""
     kind = detail_type(post)
-    w.events.put_events(Entries=[{
-        "Source": EVENT_SOURCE,
-        "DetailType": kind,
-        "Detail": json.dumps(public_view(post), default=str),
-        "EventBusName": w.settings.event_bus_name or "default",
-    }])
+    w.events.put_events(
+        Entries=[
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": kind,
+                "Detail": json.dumps(public_view(post), default=str),
+                "EventBusName": w.settings.event_bus_name or "default",
+            }
+        ]
+    )
     w.metrics_count(kind.replace(" ", ""))

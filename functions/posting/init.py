@@ -12,7 +12,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from functions.posting.errors import PostRejectedError, QuotaWaitError, ReauthRequiredError, TransientStepError
+from functions.posting.errors import (
+    PostRejectedError,
+    QuotaWaitError,
+    ReauthRequiredError,
+    TransientStepError,
+)
 from functions.posting.manifest import PostManifest
 from functions.tiktok.chunks import plan_chunks
 from functions.tiktok.errors import (
@@ -31,8 +36,6 @@ from functions.tiktok.models import (
     VideoSourceInfo,
 )
 from functions.wiring import Wiring
-
-MB = 1024 * 1024
 
 
 def media_url(w: Wiring, key: str, version_id: str | None) -> str:
@@ -57,8 +60,12 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
                 "an earlier attempt to create this post at TikTok got no answer; it was not repeated, so the "
                 "post cannot be published twice: check the account in TikTok before posting it again",
             )
-        w.posts.update_fields(post_id, {"init_retry_note": "earlier init unanswered; safe to repeat for uploads"}, now)
-    w.posts.transition(post_id, "INITIALIZING", now=now, allow_same_rank=True, fields={"init_started_at": now})
+        w.posts.update_fields(
+            post_id, {"init_retry_note": "earlier init unanswered; safe to repeat for uploads"}, now
+        )
+    w.posts.transition(
+        post_id, "INITIALIZING", now=now, allow_same_rank=True, fields={"init_started_at": now}
+    )
 
     manifest = PostManifest.model_validate(post["settings"])
     account_id = post["account_id"]
@@ -108,13 +115,15 @@ def _call(
         )
         mode = PhotoPostMode.DIRECT_POST if direct else PhotoPostMode.MEDIA_UPLOAD
         source = PhotoSourceInfo(photo_images=urls, photo_cover_index=manifest.cover_index)
-        result = client.init_photo(token, mode=mode, post_info=photo_info, source=source, is_aigc=manifest.is_aigc)
+        result = client.init_photo(
+            token, mode=mode, post_info=photo_info, source=source, is_aigc=manifest.is_aigc
+        )
         return result, None
 
     video = prepared["video"]
     upload: dict[str, Any] | None = None
     if prepared["source"] == "FILE_UPLOAD":
-        plan = plan_chunks(int(video["size"]), w.settings.upload_chunk_mb * MB)
+        plan = plan_chunks(int(video["size"]), w.settings.upload_chunk_bytes)
         video_source = VideoSourceInfo.file_upload(plan)
         upload = {"total": plan.video_size, "chunk_size": plan.chunk_size, "chunks": plan.total_chunk_count}
     else:

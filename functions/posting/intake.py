@@ -73,22 +73,34 @@ class PostIntake:
             return Intake(None, note="a photo: photos are posted through a manifest")
         post_id = post_id_for_object(bucket, key, version_id)
         base = new_post(
-            post_id=post_id, account_id=account_id, source="s3", bucket=bucket, origin_key=key,
-            manifest=None, media_keys=[], now=now,
+            post_id=post_id,
+            account_id=account_id,
+            source="s3",
+            bucket=bucket,
+            origin_key=key,
+            manifest=None,
+            media_keys=[],
+            now=now,
         )
         base["media"]["origin_version_id"] = version_id
         try:
             if kind == "unknown":
-                raise ManifestError([
-                    f"{posixpath.basename(key)} is neither a video (.mp4, .mov, .webm) nor a manifest (.json)"
-                ])
+                raise ManifestError(
+                    [
+                        f"{posixpath.basename(key)} is neither a video (.mp4, .mov, .webm) nor a manifest (.json)"
+                    ]
+                )
             account = self._account(account_id)
             if kind == "manifest":
                 raw = self._media.get_json(bucket, key, version_id)
                 manifest = parse_manifest(raw if isinstance(raw, dict) else json.dumps(raw))
                 if manifest.account not in (None, account_id):
-                    raise ManifestError([f"account: the manifest names {manifest.account!r} but lies under "
-                                         f"posts/{account_id}/"])
+                    raise ManifestError(
+                        [
+                            f"account: the manifest names {manifest.account!r} but lies under "
+                            f"posts/{account_id}/"
+                        ]
+                    )
             else:
                 manifest = bare_video_manifest(key, account.preferences)
             check_publish_at(manifest, now)
@@ -98,8 +110,14 @@ class PostIntake:
         except _NoAccountError as exc:
             return self._reject(base, "account_not_connected", str(exc), now)
         post = new_post(
-            post_id=post_id, account_id=account_id, source="s3", bucket=bucket, origin_key=key,
-            manifest=manifest, media_keys=keys, now=now,
+            post_id=post_id,
+            account_id=account_id,
+            source="s3",
+            bucket=bucket,
+            origin_key=key,
+            manifest=manifest,
+            media_keys=keys,
+            now=now,
         )
         post["media"]["origin_version_id"] = version_id
         if kind == "video":
@@ -117,8 +135,14 @@ class PostIntake:
         check_publish_at(manifest, now)
         keys = [resolve_media_key("", name, account_id) for name in manifest.media_keys()]
         post = new_post(
-            post_id=post_id, account_id=account_id, source="api", bucket=bucket, origin_key=None,
-            manifest=manifest, media_keys=keys, now=now,
+            post_id=post_id,
+            account_id=account_id,
+            source="api",
+            bucket=bucket,
+            origin_key=None,
+            manifest=manifest,
+            media_keys=keys,
+            now=now,
         )
         try:
             self._account(account_id)
@@ -131,7 +155,9 @@ class PostIntake:
             raise _NoAccountError(f"{account_id!r} is not a valid account name")
         account = self._accounts.get(account_id)
         if account is None:
-            raise _NoAccountError(f"no connected account {account_id!r}: connect it at /connect?alias={account_id}")
+            raise _NoAccountError(
+                f"no connected account {account_id!r}: connect it at /connect?alias={account_id}"
+            )
         return account
 
     def _reject(self, base: dict[str, Any], reason: str, detail: str, now: int) -> Intake:
@@ -162,4 +188,3 @@ def _kind_of(key: str) -> str:
     if lower.endswith((".jpg", ".jpeg", ".webp", ".png")):
         return "photo"
     return "unknown"
-

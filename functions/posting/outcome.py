@@ -95,7 +95,9 @@ def register_wait(w: Wiring, post_id: str, task_token: str) -> None:
         if outcome is not None or failure is not None:
             _answer(w, task_token, outcome, failure)
             return
-        if w.posts.update_fields(post_id, {"task_token": task_token}, w.now(), expected_status=post["status"]):
+        if w.posts.update_fields(
+            post_id, {"task_token": task_token}, w.now(), expected_status=post["status"]
+        ):
             return
     raise PostRejectedError("post_changing", f"post {post_id} kept changing while its wait was registered")
 
@@ -122,7 +124,9 @@ def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
         return done
     failed = failure_of(post)
     if failed is not None:
-        raise PostRejectedError(str(post.get("fail_reason") or "failed"), str(post.get("fail_detail") or failed[1]))
+        raise PostRejectedError(
+            str(post.get("fail_reason") or "failed"), str(post.get("fail_detail") or failed[1])
+        )
     publish_id = post.get("publish_id")
     if not publish_id:
         raise PostRejectedError("publish_id_missing", "the post has no TikTok publish_id to follow")
@@ -130,8 +134,12 @@ def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
         w, post["account_id"], "status", lambda client, token: client.fetch_status(token, publish_id)
     )
     apply_tiktok_status(
-        w, post, status.status, fail_reason=status.fail_reason,
-        post_ids=list(status.publicly_available_post_ids), note="status fetch",
+        w,
+        post,
+        status.status,
+        fail_reason=status.fail_reason,
+        post_ids=list(status.publicly_available_post_ids),
+        note="status fetch",
     )
     post = w.posts.get(post_id) or post
     done = outcome_of(post)

@@ -13,8 +13,8 @@ from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
 from functions.posting.rules import check_photo, check_privacy, check_video, interactions
-from functions.store.errors import NotFoundError
 from functions.posting.tiktok_calls import tiktok_call
+from functions.store.errors import NotFoundError
 from functions.tiktok.models import CreatorInfo
 from functions.wiring import Wiring
 
@@ -47,10 +47,18 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
             raise PostRejectedError("file_format_check_failed", f"{manifest_key}: {exc}") from None
         check_video(probe, head["size"], creator)
         media["video"] = {
-            "key": key, "version_id": head["version_id"], "size": head["size"],
+            "key": key,
+            "version_id": head["version_id"],
+            "size": head["size"],
             "content_type": CONTENT_TYPES.get(probe.container, "video/mp4"),
-            "probe": {"container": probe.container, "codec": probe.codec, "duration_seconds": probe.duration_seconds,
-                      "fps": probe.fps, "width": probe.width, "height": probe.height},
+            "probe": {
+                "container": probe.container,
+                "codec": probe.codec,
+                "duration_seconds": probe.duration_seconds,
+                "fps": probe.fps,
+                "width": probe.width,
+                "height": probe.height,
+            },
         }
     else:
         photos = []
@@ -61,8 +69,16 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
             except MediaProbeError as exc:
                 raise PostRejectedError("file_format_check_failed", f"{key}: {exc}") from None
             check_photo(key, image, head["size"])
-            photos.append({"key": key, "version_id": head["version_id"], "size": head["size"],
-                           "format": image.format, "width": image.width, "height": image.height})
+            photos.append(
+                {
+                    "key": key,
+                    "version_id": head["version_id"],
+                    "size": head["size"],
+                    "format": image.format,
+                    "width": image.width,
+                    "height": image.height,
+                }
+            )
         media["photos"] = photos
     check_privacy(manifest, creator, w.settings.app_status)
     flags = interactions(manifest, creator)

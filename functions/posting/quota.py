@@ -58,7 +58,12 @@ def reserve_post(
         needs.append((posts_ledger(account_id), daily_cap, DAY, post_id, False))
     for key, capacity, window, holder, one_per_holder in needs:
         result: Reserved | Full = ledger.reserve(
-            key, capacity=capacity, window_seconds=window, holder=holder, now=now, one_per_holder=one_per_holder
+            key,
+            capacity=capacity,
+            window_seconds=window,
+            holder=holder,
+            now=now,
+            one_per_holder=one_per_holder,
         )
         if isinstance(result, Full):
             for done in taken:

@@ -40,7 +40,9 @@ class RateBudget:
         waited = 0.0
         while True:
             now = int(self._clock())
-            result = self._ledger.reserve(key, capacity=capacity, window_seconds=MINUTE, holder=holder, now=now)
+            result = self._ledger.reserve(
+                key, capacity=capacity, window_seconds=MINUTE, holder=holder, now=now
+            )
             if not isinstance(result, Full):
                 return
             pause = max(result.earliest_free_at - self._clock(), 0.05)

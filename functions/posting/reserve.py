@@ -38,7 +38,10 @@ def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
         return {"reserved": True}
     retry_at = decision.retry_at or now + 60
     w.posts.transition(
-        post_id, "WAITING_QUOTA", now=now, allow_same_rank=True,
+        post_id,
+        "WAITING_QUOTA",
+        now=now,
+        allow_same_rank=True,
         note=f"{decision.blocking} quota full: waits until {_z(retry_at)}",
         fields={"waiting_until": retry_at},
     )

@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from functions.posting.errors import PostRejectedError, QuotaWaitError, ReauthRequiredError, TransientStepError
+from functions.posting.errors import (
+    PostRejectedError,
+    QuotaWaitError,
+    ReauthRequiredError,
+    TransientStepError,
+)
 from functions.tiktok.client import TikTokClient
 from functions.tiktok.errors import (
     TikTokError,

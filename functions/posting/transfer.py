@@ -45,7 +45,9 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
         deadline = time.monotonic() + remaining_ms() / 1000 - SAFETY_SECONDS
 
     def progress(acknowledged: int, _total: int) -> None:
-        w.posts.update_fields(post_id, {"upload": {**upload, "offset": acknowledged, "complete": False}}, w.now())
+        w.posts.update_fields(
+            post_id, {"upload": {**upload, "offset": acknowledged, "complete": False}}, w.now()
+        )
 
     uploader: ChunkUploader = w.uploader
     try:
@@ -71,7 +73,10 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
         w.posts.update_fields(post_id, {"upload": {**upload, "offset": result.bytes_acknowledged}}, now)
         return {"complete": False}
     w.posts.transition(
-        post_id, "PROCESSING", now=now, note=f"{plan.video_size} bytes uploaded",
+        post_id,
+        "PROCESSING",
+        now=now,
+        note=f"{plan.video_size} bytes uploaded",
         fields={"upload": {**upload, "offset": plan.video_size, "complete": True}, "upload_url": None},
     )
     return {"complete": True}
@@ -80,7 +85,9 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
 def _abandon(w: Wiring, post: dict[str, Any], *, reason: str) -> None:
     """Forget a publish_id whose upload can no longer finish, so Init asks TikTok for a new one."""
     if not w.posts.reset_for_reinit(
-        post["post_id"], str(post.get("publish_id", "")), now=w.now(),
+        post["post_id"],
+        str(post.get("publish_id", "")),
+        now=w.now(),
         note=f"upload URL no longer valid ({reason}); asking TikTok again",
     ):
         raise TransientStepError("the post changed while its upload was being restarted")

@@ -93,7 +93,9 @@ def _apply(w: Wiring, event: str, payload: dict[str, Any]) -> str:
     note = f"webhook {event}"
     if event == "post.publish.failed":
         reason = content.get("reason")
-        changed = apply_tiktok_status(w, post, "FAILED", fail_reason=str(reason) if reason else None, note=note)
+        changed = apply_tiktok_status(
+            w, post, "FAILED", fail_reason=str(reason) if reason else None, note=note
+        )
     elif event == "post.publish.inbox_delivered":
         changed = apply_tiktok_status(w, post, "SEND_TO_USER_INBOX", note=note)
     elif event == "post.publish.complete":
@@ -117,7 +119,9 @@ def _visibility(w: Wiring, post: dict[str, Any], event: str, content: dict[str, 
         apply_tiktok_status(w, post, "PUBLISH_COMPLETE", note=f"webhook {event}")
     if post.get("publicly_available") is public and ids == list(post.get("tiktok_post_ids") or []):
         return False
-    return w.posts.update_fields(post["post_id"], {"publicly_available": public, "tiktok_post_ids": ids}, w.now())
+    return w.posts.update_fields(
+        post["post_id"], {"publicly_available": public, "tiktok_post_ids": ids}, w.now()
+    )
 
 
 def _authorization_removed(w: Wiring, open_id: str, reason_code: object) -> str:
@@ -135,8 +139,14 @@ def _authorization_removed(w: Wiring, open_id: str, reason_code: object) -> str:
         if post.get("status") in TERMINAL:
             continue
         failed = w.posts.transition(
-            post["post_id"], "FAILED", now=now, note=reason,
-            fields={"fail_reason": "auth_removed", "fail_detail": f"{reason}; connect the account again to post"},
+            post["post_id"],
+            "FAILED",
+            now=now,
+            note=reason,
+            fields={
+                "fail_reason": "auth_removed",
+                "fail_detail": f"{reason}; connect the account again to post",
+            },
         )
         if failed:
             resume_waiting(w, post["post_id"])

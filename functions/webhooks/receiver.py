@@ -47,7 +47,9 @@ def signature_header(event: dict[str, Any]) -> str | None:
     return None
 
 
-def judge(event: dict[str, Any], *, client_key: str, client_secret: str, now: int, tolerance_seconds: int) -> Verdict:
+def judge(
+    event: dict[str, Any], *, client_key: str, client_secret: str, now: int, tolerance_seconds: int
+) -> Verdict:
     body = raw_body(event)
     if body is None:
         return Verdict(400, "the body could not be read")

@@ -37,7 +37,10 @@ def test_a_minimal_direct_video() -> None:
         ({}, "exactly one of"),
         ({"video": "a.mp4"}, "privacy_level is required"),
         ({"video": "a.mp4", "mode": "inbox", "privacy_level": "SELF_ONLY"}, "direct posts only"),
-        ({"video": "a.mp4", "privacy_level": "SELF_ONLY", "branded_content": True}, "branded content cannot be"),
+        (
+            {"video": "a.mp4", "privacy_level": "SELF_ONLY", "branded_content": True},
+            "branded content cannot be",
+        ),
         ({"video": "a.mp4", "privacy_level": "EVERYONE"}, "privacy_level"),
         ({"video": "a.mp4", "privacy_level": "SELF_ONLY", "title": "t"}, "a video uses 'caption'"),
         ({"photos": ["a.jpg"], "privacy_level": "SELF_ONLY", "caption": "c"}, "'caption' is for videos"),
@@ -45,7 +48,10 @@ def test_a_minimal_direct_video() -> None:
         ({"photos": ["a.jpg"], "privacy_level": "SELF_ONLY", "cover_index": 1}, "cover_index 1"),
         ({"photos": [], "privacy_level": "SELF_ONLY"}, "photos: must name 1 to 35"),
         ({"photos": ["p.jpg"] * 36, "privacy_level": "SELF_ONLY"}, "not 36"),
-        ({"video": "a.mp4", "privacy_level": "SELF_ONLY", "colour": "red"}, "colour: is not a manifest field"),
+        (
+            {"video": "a.mp4", "privacy_level": "SELF_ONLY", "colour": "red"},
+            "colour: is not a manifest field",
+        ),
         ({"video": "a.mp4", "privacy_level": "SELF_ONLY", "account": "Bad Name"}, "account: must be"),
         ({"video": "a.mp4", "privacy_level": "SELF_ONLY", "publish_at": "2026-12-01T10:00:00"}, "time zone"),
         ({"video": "a.mp4", "privacy_level": "SELF_ONLY", "cover_timestamp_ms": -1}, "cover_timestamp_ms"),
@@ -59,8 +65,12 @@ def test_caption_limits_count_utf16_units() -> None:
     emoji = "\U0001f600"  # two UTF-16 units
     ok = parse_manifest({"video": "a.mp4", "privacy_level": "SELF_ONLY", "caption": emoji * 1100})
     assert ok.caption is not None
-    assert "2202 characters" in _problems({"video": "a.mp4", "privacy_level": "SELF_ONLY", "caption": emoji * 1101})
-    assert "91 characters" in _problems({"photos": ["a.jpg"], "privacy_level": "SELF_ONLY", "title": "x" * 91})
+    assert "2202 characters" in _problems(
+        {"video": "a.mp4", "privacy_level": "SELF_ONLY", "caption": emoji * 1101}
+    )
+    assert "91 characters" in _problems(
+        {"photos": ["a.jpg"], "privacy_level": "SELF_ONLY", "title": "x" * 91}
+    )
     assert "4001 characters" in _problems(
         {"photos": ["a.jpg"], "privacy_level": "SELF_ONLY", "description": "x" * 4001}
     )
@@ -70,9 +80,13 @@ def test_too_large_a_manifest_is_refused_before_parsing() -> None:
     assert "larger than" in _problems(b" " * (64 * 1024 + 1))
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+        max_leaves=10,
+    )
+)
 def test_any_json_is_a_manifest_or_a_named_error(value: object) -> None:
     try:
         parse_manifest(value if isinstance(value, dict) else __import__("json").dumps(value))
@@ -90,7 +104,9 @@ def test_media_keys_resolve_under_the_account_only() -> None:
 
 
 def test_publish_at_is_whole_seconds_z_and_bounded() -> None:
-    m = parse_manifest({"video": "a.mp4", "privacy_level": "SELF_ONLY", "publish_at": "2026-12-01T10:00:00.750+02:00"})
+    m = parse_manifest(
+        {"video": "a.mp4", "privacy_level": "SELF_ONLY", "publish_at": "2026-12-01T10:00:00.750+02:00"}
+    )
     assert publish_at_text(m, now=0) == "2026-12-01T08:00:00Z"
     assert publish_at_text(m, now=2_000_000_000) is None  # already past: no wait
     with pytest.raises(ManifestError, match="days ahead"):
@@ -100,5 +116,7 @@ def test_publish_at_is_whole_seconds_z_and_bounded() -> None:
 def test_a_bare_video_uses_saved_preferences_or_says_how_to_fix_it() -> None:
     with pytest.raises(ManifestError, match="no saved posting preferences"):
         bare_video_manifest("posts/me/a.mp4", {})
-    m = bare_video_manifest("posts/me/a.mp4", {"privacy_level": "SELF_ONLY", "mode": "direct", "caption": "hi"})
+    m = bare_video_manifest(
+        "posts/me/a.mp4", {"privacy_level": "SELF_ONLY", "mode": "direct", "caption": "hi"}
+    )
     assert m.video == "posts/me/a.mp4" and m.caption == "hi"

@@ -11,15 +11,27 @@ from functions.posting.rules import check_photo, check_privacy, check_video, int
 from functions.settings import AppStatus
 from functions.tiktok.models import CreatorInfo
 
-PUBLIC = CreatorInfo.model_validate({
-    "creator_username": "pub", "creator_nickname": "Pub",
-    "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
-    "comment_disabled": False, "duet_disabled": False, "stitch_disabled": True, "max_video_post_duration_sec": 180,
-})
-PRIVATE = CreatorInfo.model_validate({
-    "creator_username": "priv", "privacy_level_options": ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
-    "comment_disabled": True, "duet_disabled": True, "stitch_disabled": True, "max_video_post_duration_sec": 600,
-})
+PUBLIC = CreatorInfo.model_validate(
+    {
+        "creator_username": "pub",
+        "creator_nickname": "Pub",
+        "privacy_level_options": ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+        "comment_disabled": False,
+        "duet_disabled": False,
+        "stitch_disabled": True,
+        "max_video_post_duration_sec": 180,
+    }
+)
+PRIVATE = CreatorInfo.model_validate(
+    {
+        "creator_username": "priv",
+        "privacy_level_options": ["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
+        "comment_disabled": True,
+        "duet_disabled": True,
+        "stitch_disabled": True,
+        "max_video_post_duration_sec": 600,
+    }
+)
 GOOD = VideoProbe(container="mp4", codec="h264", duration_seconds=30.0, fps=30.0, width=1080, height=1920)
 
 
@@ -55,8 +67,13 @@ def test_video_limits(change: dict[str, object], size: int, reason: str) -> None
 def test_photo_limits() -> None:
     check_photo("a.jpg", ImageProbe("jpeg", 1080, 1920), 1_000_000)
     check_photo("a.webp", ImageProbe("webp", 1920, 1080), 1_000_000)
-    assert _reason(lambda: check_photo("a.png", ImageProbe("png", 100, 100), 10)) == "file_format_check_failed"
-    assert _reason(lambda: check_photo("a.jpg", ImageProbe("jpeg", 1200, 1920), 10)) == "picture_size_check_failed"
+    assert (
+        _reason(lambda: check_photo("a.png", ImageProbe("png", 100, 100), 10)) == "file_format_check_failed"
+    )
+    assert (
+        _reason(lambda: check_photo("a.jpg", ImageProbe("jpeg", 1200, 1920), 10))
+        == "picture_size_check_failed"
+    )
     assert _reason(lambda: check_photo("a.jpg", ImageProbe("jpeg", 100, 100), 21 * 1024**2)) == (
         "picture_size_check_failed"
     )
@@ -84,8 +101,15 @@ def test_inbox_posts_carry_no_privacy_to_check() -> None:
 
 
 def test_interactions_never_exceed_what_the_creator_allows() -> None:
-    asked = parse_manifest({"video": "a.mp4", "privacy_level": "SELF_ONLY", "allow_comment": True,
-                            "allow_duet": True, "allow_stitch": True})
+    asked = parse_manifest(
+        {
+            "video": "a.mp4",
+            "privacy_level": "SELF_ONLY",
+            "allow_comment": True,
+            "allow_duet": True,
+            "allow_stitch": True,
+        }
+    )
     open_ = interactions(asked, PUBLIC)
     assert (open_.disable_comment, open_.disable_duet, open_.disable_stitch) == (False, False, True)
     assert open_.notes == ("stitches stay off: the creator turned them off in TikTok",)

@@ -17,8 +17,15 @@ from functions.webhooks.receiver import MAX_BODY_BYTES, judge
 from tests.support.events import load_event
 
 KEY, SECRET, NOW, TOLERANCE = "sandbox-client-key", "sandbox-client-secret", 1_795_629_600, 259_200
-BODY = json.dumps({"client_key": KEY, "event": "post.publish.complete", "create_time": NOW, "user_openid": "u1",
-                   "content": json.dumps({"publish_id": "v_pub_file~v2-1.1", "publish_type": "DIRECT_PUBLISH"})})
+BODY = json.dumps(
+    {
+        "client_key": KEY,
+        "event": "post.publish.complete",
+        "create_time": NOW,
+        "user_openid": "u1",
+        "content": json.dumps({"publish_id": "v_pub_file~v2-1.1", "publish_type": "DIRECT_PUBLISH"}),
+    }
+)
 
 
 def _event(body: str | bytes, header: str | None, *, b64: bool = False) -> dict[str, Any]:
@@ -75,10 +82,14 @@ def test_bad_bodies_are_4xx() -> None:
 
 
 _HEADER_PART = st.one_of(
-    st.tuples(st.sampled_from(["t", "s", "v1", "", " t", "T"]), st.one_of(
-        st.integers(-(10**12), 10**12).map(str), st.text(alphabet="0123456789abcdefABCDEF\x80é", max_size=70),
-        st.text(max_size=10),
-    )).map(lambda kv: f"{kv[0]}={kv[1]}"),
+    st.tuples(
+        st.sampled_from(["t", "s", "v1", "", " t", "T"]),
+        st.one_of(
+            st.integers(-(10**12), 10**12).map(str),
+            st.text(alphabet="0123456789abcdefABCDEF\x80é", max_size=70),
+            st.text(max_size=10),
+        ),
+    ).map(lambda kv: f"{kv[0]}={kv[1]}"),
     st.text(max_size=12),
 )
 
