@@ -272,8 +272,14 @@ class PhotoPostInfo(_Request):
         return body
 
 
+# TikTok fetches https only; plain http is accepted for loopback hosts, where the local sandbox pulls.
+_LOOPBACK_HTTP = ("http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/")
+
+
 def _is_https_url(value: str) -> bool:
-    return value.lower().startswith("https://") and len(value) > len("https://") and " " not in value
+    lower = value.lower()
+    secure = lower.startswith("https://") and len(value) > len("https://")
+    return (secure or lower.startswith(_LOOPBACK_HTTP)) and " " not in value
 
 
 class VideoSourceInfo(_Request):
