@@ -7,6 +7,7 @@ the settings it needs, and a missing one fails with an error naming the variable
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -20,10 +21,6 @@ class AppStatus(StrEnum):
 
 class SettingMissingError(RuntimeError):
     """A function was deployed without a setting it needs."""
-
-
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default).strip()
 
 
 @dataclass(frozen=True)
@@ -54,6 +51,13 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
+        return cls.from_env_dict(os.environ)
+
+    @classmethod
+    def from_env_dict(cls, env: Mapping[str, str]) -> Settings:
+        def _env(name: str, default: str = "") -> str:
+            return env.get(name, default).strip()
+
         status = _env("APP_STATUS", AppStatus.UNAUDITED.value).lower()
         if status not in {s.value for s in AppStatus}:
             raise SettingMissingError(f"APP_STATUS must be 'unaudited' or 'audited', not {status!r}")

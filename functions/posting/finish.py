@@ -72,7 +72,13 @@ def detail_type(post: dict[str, Any]) -> str:
 
 
 def emit(w: Wiring, post: dict[str, Any]) -> None:
-    """The post's outcome on EventBridge (no token, no upload URL), and a metric of it."""
+    """The post's outcome on EventBridge (no token, no upload URL), and a metric of it; once per status
+    (a post failed by a webhook and then by its workflow's next step is announced once)."""
+    status = post.get("status")
+    if post.get("announced") == status:
+        return
+    if not w.posts.update_fields(post["post_id"], {"announced": status}, w.now(), expected_status=status):
+        return  # the status moved on meanwhile: whoever moved it announces
     kind = detail_type(post)
     w.events.put_events(
         Entries=[

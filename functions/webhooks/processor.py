@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from functions.posting.executions import stop_execution
 from functions.posting.finish import emit
 from functions.posting.outcome import apply_tiktok_status, resume_waiting
 from functions.posting.quota import release_inbox
@@ -149,7 +148,8 @@ def _authorization_removed(w: Wiring, open_id: str, reason_code: object) -> str:
             },
         )
         if failed:
+            # A workflow parked on TikTok's answer is failed now; one waiting on a timer fails at its next
+            # step, which finds the account disconnected. Either way the record already says why.
             resume_waiting(w, post["post_id"])
-            stop_execution(w, post["post_id"], reason)
             emit(w, w.posts.get(post["post_id"]) or post)
     return "applied"
