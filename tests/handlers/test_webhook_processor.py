@@ -11,7 +11,7 @@ from functions.posting.quota import inbox_ledger, posts_ledger
 from functions.store.accounts import Account
 from functions.webhooks.processor import process
 from tests.support.events import load_event
-from tests.support.world import World, world  # noqa: F401 - the fixture
+from tests.support.world import World
 
 NOW = int(time.time())
 
