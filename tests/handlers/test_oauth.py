@@ -1,0 +1,107 @@
+"""GET /connect and GET /oauth/callback: every bad input is a clear page, and nothing is stored (OA-1, OA-3)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from functions.handlers.oauth import handler
+from tests.support.events import load_event
+from tests.support.lambda_context import FakeContext
+from tests.support.world import World
+
+
+def _call(event: dict[str, Any]) -> dict[str, Any]:
+    return handler(event, FakeContext(function_name="oauth"))  # type: ignore[no-any-return]
+
+
+def _callback(query: dict[str, str], cookies: list[str]) -> dict[str, Any]:
+    from urllib.parse import urlencode
+
+    return _call(load_event("http/get_oauth_callback", queryStringParameters=query, cookies=cookies,
+                            rawQueryString=urlencode(query)))
+
+
+def _start(alias: str | None = "mychannel") -> tuple[str, str]:
+    event = load_event("http/get_connect", queryStringParameters={"alias": alias} if alias else None,
+                       rawQueryString=f"alias={alias}" if alias else "")
+    response = _call(event)
+    assert response["statusCode"] == 302
+    location = response["headers"]["Location"]
+    cookie = response["cookies"][0]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    state = parse_qs(urlsplit(location).query)["state"][0]
+    return state, cookie.split(";")[0].split("=", 1)[1]
+
+
+def _rows(world: World, table: str) -> list[dict[str, Any]]:
+    return world.client("dynamodb").scan(TableName=world.env[table])["Items"]  # type: ignore[no-any-return]
+
+
+def test_connect_redirects_to_tiktok_with_a_bound_single_use_state(world: World) -> None:
+    state, cookie = _start()
+    assert len(state) >= 22  # 128 bits or more, URL-safe
+    rows = _rows(world, "OAUTH_STATE_TABLE")
+    assert len(rows) == 1
+    stored = rows[0]
+    assert stored["state_hash"]["S"] == hashlib.sha256(state.encode()).hexdigest()
+    assert stored["cookie_hash"]["S"] == hashlib.sha256(cookie.encode()).hexdigest()
+    assert state not in str(rows) and cookie not in str(rows)  # only digests are stored
+
+
+def test_the_authorize_url_asks_for_every_scope_with_commas(world: World) -> None:
+    response = _call(load_event("http/get_connect"))
+    query = parse_qs(urlsplit(response["headers"]["Location"]).query)
+    assert query["scope"] == ["user.info.basic,video.upload,video.publish"]
+    assert query["response_type"] == ["code"]
+    assert query["redirect_uri"] == ["https://api.example.com/oauth/callback"]
+    assert query["client_key"] == ["sandbox-client-key"]
+
+
+def test_a_bad_alias_is_a_400_page(world: World) -> None:
+    response = _call(load_event("http/get_connect", queryStringParameters={"alias": "Not Valid!"}))
+    assert response["statusCode"] == 400 and "alias must be" in response["body"]
+    assert _rows(world, "OAUTH_STATE_TABLE") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "cookie", "expected"),
+    [
+        ({"code": "c", "scopes": "user.info.basic,video.upload,video.publish"}, True, "no state"),
+        ({"code": "c", "state": "forged-state"}, True, "unknown, was already used or has expired"),
+        ({"code": "c", "scopes": "user.info.basic,video.upload,video.publish", "state": "STATE"}, False,
+         "started in another browser"),
+        ({"error": "access_denied", "error_description": "no", "state": "STATE"}, True, "You declined"),
+        ({"code": "c", "scopes": "user.info.basic,video.upload", "state": "STATE"}, True, "did not grant video.publish"),
+        ({"scopes": "user.info.basic,video.upload,video.publish", "state": "STATE"}, True, "no authorization code"),
+    ],
+)
+def test_bad_callbacks_store_nothing_and_say_why(world: World, query: dict[str, str], cookie: bool, expected: str) -> None:
+    state, cookie_value = _start()
+    query = {k: (state if v == "STATE" else v) for k, v in query.items()}
+    response = _callback(query, [f"tp_oauth={cookie_value}"] if cookie else [])
+    assert response["statusCode"] == 400
+    assert expected in response["body"].replace("&#x27;", "'")
+    headers = response["headers"]
+    assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
+    assert "http" not in response["body"].split("<body>")[1].replace('href="connect"', "")  # no third-party assets
+    assert _rows(world, "ACCOUNTS_TABLE") == [] and _rows(world, "TOKENS_TABLE") == []
+
+
+def test_a_state_works_once_and_expires(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    state, cookie = _start()
+    first = _callback({"error": "access_denied", "state": state}, [f"tp_oauth={cookie}"])
+    assert "declined" in first["body"]
+    again = _callback({"error": "access_denied", "state": state}, [f"tp_oauth={cookie}"])
+    assert "already used" in again["body"]
+
+    import time as time_module
+
+    state, cookie = _start()
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() + 601)
+    late = _callback({"code": "c", "state": state, "scopes": "user.info.basic"}, [f"tp_oauth={cookie}"])
+    assert "expired" in late["body"]
