@@ -1,0 +1,31 @@
+"""The local runtime's fixtures: one synthesis of the real CDK app per session (bundling skipped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.runtime import LocalAws, synthesize
+
+
+@pytest.fixture(scope="session")
+def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synthesize(tmp_path_factory.mktemp("local-cdk.out"))
+
+
+@pytest.fixture
+def make_runtime(cdk_out: Path) -> Iterator[Callable[..., LocalAws]]:
+    """Start a LocalAws on the session's cloud assembly; stopped after the test."""
+    started: list[LocalAws] = []
+
+    def make(**kwargs: Any) -> LocalAws:
+        runtime = LocalAws(cdk_out=cdk_out, **kwargs).start()
+        started.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in reversed(started):
+        runtime.stop()
