@@ -35,9 +35,21 @@ class Wiring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
+    # The one source of time for every step (design: "time is injectable"). The local run's virtual clock
+    # replaces both, so a day of quota waiting passes in a moment for stores, tokens and budgets alike.
     @staticmethod
     def now() -> int:
         return int(time.time())
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    def _clock(self) -> float:
+        return float(self.now())
+
+    def _sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
 
     @property
     def pull_videos(self) -> bool:
@@ -48,7 +60,7 @@ class Wiring:
     def rate_budget(self) -> RateBudget:
         from functions.posting.rate_budget import RateBudget
 
-        return RateBudget(self.quota)
+        return RateBudget(self.quota, clock=self._clock, sleep=self._sleep)
 
     @staticmethod
     def metrics_count(name: str, value: float = 1) -> None:
@@ -78,7 +90,7 @@ class Wiring:
     def uploader(self) -> ChunkUploader:
         from functions.tiktok.upload import ChunkUploader
 
-        return ChunkUploader()
+        return ChunkUploader(sleep=self._sleep)
 
     @cached_property
     def accounts(self) -> AccountStore:
@@ -140,13 +152,17 @@ class Wiring:
             api_base_url=self.settings.tiktok_api_base_url,
             auth_base_url=self.settings.tiktok_auth_base_url,
             timeout=(min(3.05, timeout), timeout),
+            clock=self._clock,
+            sleep=self._sleep,
         )
 
     @cached_property
     def access_tokens(self) -> AccessTokens:
         from functions.accounts.tokens import AccessTokens
 
-        return AccessTokens(tokens=self.tokens, accounts=self.accounts, client=self.tiktok)
+        return AccessTokens(
+            tokens=self.tokens, accounts=self.accounts, client=self.tiktok, clock=self._clock, sleep=self._sleep
+        )
 
     @cached_property
     def connect_flow(self) -> ConnectFlow:

@@ -125,7 +125,12 @@ def _call(
     if prepared["source"] == "FILE_UPLOAD":
         plan = plan_chunks(int(video["size"]), w.settings.upload_chunk_bytes)
         video_source = VideoSourceInfo.file_upload(plan)
-        upload = {"total": plan.video_size, "chunk_size": plan.chunk_size, "chunks": plan.total_chunk_count}
+        upload = {
+            "total": plan.video_size,
+            "chunk_size": plan.chunk_size,
+            "chunks": plan.total_chunk_count,
+            "preferred_chunk_size": w.settings.upload_chunk_bytes,  # replans the same chunks in Upload
+        }
     else:
         video_source = VideoSourceInfo.pull_from_url(media_url(w, video["key"], video.get("version_id")))
     if manifest.mode == "inbox":

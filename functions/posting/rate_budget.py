@@ -15,7 +15,7 @@ from functions.posting.errors import TransientStepError
 from functions.posting.quota import MINUTE, RATE_LIMITS
 from functions.store.quota import Full, SlotLedger, ledger_key
 
-MAX_INLINE_WAIT_SECONDS = 15
+MAX_INLINE_WAIT_SECONDS = 65  # a sliding minute always frees a slot within this
 
 
 class RateBudget:

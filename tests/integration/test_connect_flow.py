@@ -22,23 +22,33 @@ from tests.support.world import World, with_settings
 def tiktok_world(world: World, fresh_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("TIKTOK_API_BASE_URL", fresh_sandbox.base_url)
     monkeypatch.setenv("TIKTOK_AUTH_BASE_URL", fresh_sandbox.base_url)
-    return with_settings(world, tiktok_api_base_url=fresh_sandbox.base_url, tiktok_auth_base_url=fresh_sandbox.base_url)
+    return with_settings(
+        world, tiktok_api_base_url=fresh_sandbox.base_url, tiktok_auth_base_url=fresh_sandbox.base_url
+    )
 
 
 def _connect(alias: str | None, creator: str, **consent: Any) -> dict[str, Any]:
     query = {"alias": alias} if alias else {}
-    start = handler(load_event("http/get_connect", queryStringParameters=query or None,
-                               rawQueryString=urlencode(query)), FakeContext())
+    start = handler(
+        load_event("http/get_connect", queryStringParameters=query or None, rawQueryString=urlencode(query)),
+        FakeContext(),
+    )
     cookie = start["cookies"][0].split(";")[0]
     back = complete_consent(start["headers"]["Location"], creator=creator, **consent)
     params = dict(parse_qsl(urlsplit(back).query))
-    event = load_event("http/get_oauth_callback", queryStringParameters=params, rawQueryString=urlencode(params),
-                       cookies=[cookie])
+    event = load_event(
+        "http/get_oauth_callback",
+        queryStringParameters=params,
+        rawQueryString=urlencode(params),
+        cookies=[cookie],
+    )
     return handler(event, FakeContext())  # type: ignore[no-any-return]
 
 
 def test_a_creator_connects_and_the_tokens_are_stored_encrypted(
-    tiktok_world: World, fresh_sandbox: SandboxServer, caplog: pytest.LogCaptureFixture,
+    tiktok_world: World,
+    fresh_sandbox: SandboxServer,
+    caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="functions")
@@ -100,6 +110,9 @@ def test_disconnect_revokes_at_tiktok(tiktok_world: World, fresh_sandbox: Sandbo
     token = w.tokens.load("gone").access_token  # type: ignore[union-attr]
     account = disconnect(w, w.accounts.get("gone"), "test")  # type: ignore[arg-type]
     assert account.status == "disconnected" and w.tokens.load("gone") is None
-    answer = requests.post(f"{fresh_sandbox.base_url}/v2/post/publish/creator_info/query/",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    answer = requests.post(
+        f"{fresh_sandbox.base_url}/v2/post/publish/creator_info/query/",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    )
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "access_token_invalid"

@@ -38,10 +38,18 @@ class Source:
 
 @pytest.fixture
 def tiktok(fresh_sandbox: SandboxServer) -> Iterator[tuple[TikTokClient, str]]:
-    token = requests.post(f"{fresh_sandbox.base_url}/_sandbox/tokens", timeout=5, json={
-        "creator": "sandbox_public", "scopes": ["user.info.basic", "video.upload", "video.publish"]}).json()
-    client = TikTokClient(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, api_base_url=fresh_sandbox.base_url,
-                          auth_base_url=fresh_sandbox.base_url, sleep=lambda _s: None)
+    token = requests.post(
+        f"{fresh_sandbox.base_url}/_sandbox/tokens",
+        timeout=5,
+        json={"creator": "sandbox_public", "scopes": ["user.info.basic", "video.upload", "video.publish"]},
+    ).json()
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        api_base_url=fresh_sandbox.base_url,
+        auth_base_url=fresh_sandbox.base_url,
+        sleep=lambda _s: None,
+    )
     yield client, str(token["access_token"])
     requests.delete(f"{fresh_sandbox.base_url}/_sandbox/faults", timeout=5)
 
@@ -54,8 +62,15 @@ def _received(sandbox: SandboxServer, publish_id: str) -> dict[str, Any]:
     return requests.get(f"{sandbox.base_url}/_sandbox/posts/{publish_id}", timeout=5).json()  # type: ignore[no-any-return]
 
 
-def _upload(client: TikTokClient, token: str, size: int, *, chunk: int = CHUNK, inbox: bool = True,
-            uploader: ChunkUploader | None = None) -> tuple[str, bytes, Source, Any]:
+def _upload(
+    client: TikTokClient,
+    token: str,
+    size: int,
+    *,
+    chunk: int = CHUNK,
+    inbox: bool = True,
+    uploader: ChunkUploader | None = None,
+) -> tuple[str, bytes, Source, Any]:
     data = os.urandom(size)
     plan = plan_chunks(size, chunk)
     source_info = VideoSourceInfo.file_upload(plan)
@@ -66,7 +81,9 @@ def _upload(client: TikTokClient, token: str, size: int, *, chunk: int = CHUNK, 
         init = client.init_video_direct(token, info, source_info)
     assert init.upload_url
     source = Source(data)
-    result = (uploader or ChunkUploader(sleep=lambda _s: None)).upload(init.upload_url, plan, source, "video/mp4")
+    result = (uploader or ChunkUploader(sleep=lambda _s: None)).upload(
+        init.upload_url, plan, source, "video/mp4"
+    )
     return init.publish_id, data, source, result
 
 
@@ -118,7 +135,9 @@ def test_a_connection_dropped_after_a_stored_chunk_realigns_on_416(
     assert 416 in [p.get("status") for p in received["upload"]["puts"]]
 
 
-def test_server_errors_on_chunks_are_retried(fresh_sandbox: SandboxServer, tiktok: tuple[TikTokClient, str]) -> None:
+def test_server_errors_on_chunks_are_retried(
+    fresh_sandbox: SandboxServer, tiktok: tuple[TikTokClient, str]
+) -> None:
     client, token = tiktok
     _faults(fresh_sandbox, error_rate={"/upload/": 0.5}, error_status=503)
     uploader = ChunkUploader(sleep=lambda _s: None, max_attempts=20)
@@ -127,14 +146,18 @@ def test_server_errors_on_chunks_are_retried(fresh_sandbox: SandboxServer, tikto
     assert _received(fresh_sandbox, publish_id)["sha256"] == hashlib.sha256(data).hexdigest()
 
 
-def test_an_expired_upload_url_is_a_typed_error(fresh_sandbox: SandboxServer, tiktok: tuple[TikTokClient, str]) -> None:
+def test_an_expired_upload_url_is_a_typed_error(
+    fresh_sandbox: SandboxServer, tiktok: tuple[TikTokClient, str]
+) -> None:
     client, token = tiktok
     _faults(fresh_sandbox, expire_upload_urls=True)
     with pytest.raises(UploadUrlExpiredError):
         _upload(client, token, CHUNK)
 
 
-def test_reads_retry_429_bursts_and_5xx(fresh_sandbox: SandboxServer, tiktok: tuple[TikTokClient, str]) -> None:
+def test_reads_retry_429_bursts_and_5xx(
+    fresh_sandbox: SandboxServer, tiktok: tuple[TikTokClient, str]
+) -> None:
     client, token = tiktok
     _faults(fresh_sandbox, status_429_burst={"/v2/post/publish/creator_info/query/": 2})
     assert client.creator_info(token).creator_username == "sandbox_public"
@@ -147,10 +170,18 @@ def test_reads_retry_429_bursts_and_5xx(fresh_sandbox: SandboxServer, tiktok: tu
 
 
 def test_a_creator_at_the_daily_cap_is_a_quota_wait(fresh_sandbox: SandboxServer) -> None:
-    token = requests.post(f"{fresh_sandbox.base_url}/_sandbox/tokens", timeout=5, json={
-        "creator": "sandbox_capped", "scopes": ["user.info.basic", "video.upload", "video.publish"]}).json()
-    client = TikTokClient(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, api_base_url=fresh_sandbox.base_url,
-                          auth_base_url=fresh_sandbox.base_url, sleep=lambda _s: None)
+    token = requests.post(
+        f"{fresh_sandbox.base_url}/_sandbox/tokens",
+        timeout=5,
+        json={"creator": "sandbox_capped", "scopes": ["user.info.basic", "video.upload", "video.publish"]},
+    ).json()
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        api_base_url=fresh_sandbox.base_url,
+        auth_base_url=fresh_sandbox.base_url,
+        sleep=lambda _s: None,
+    )
     with pytest.raises(TikTokQuotaError) as info:
         client.creator_info(token["access_token"])
     assert info.value.code == "spam_risk_too_many_posts"

@@ -33,7 +33,9 @@ TOKEN_PATH = "/v2/oauth/token/"
 
 @pytest.fixture(scope="module")
 def tables(dynalite_client: Any) -> dict[str, str]:
-    return create_tables(dynalite_client, {"accounts": "refresh-accounts", "tokens": "refresh-tokens"}, ttl=False)
+    return create_tables(
+        dynalite_client, {"accounts": "refresh-accounts", "tokens": "refresh-tokens"}, ttl=False
+    )
 
 
 @pytest.fixture
@@ -41,20 +43,42 @@ def stores(dynalite_client: Any, tables: dict[str, str]) -> Iterator[tuple[Token
     with mock_aws():  # KMS only; DynamoDB goes to dynalite through the explicit client
         kms = boto3.client("kms", region_name="eu-west-1")
         key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        yield (TokenStore(tables["tokens"], key_id, client=dynalite_client, kms=kms),
-               AccountStore(tables["accounts"], client=dynalite_client))
+        yield (
+            TokenStore(tables["tokens"], key_id, client=dynalite_client, kms=kms),
+            AccountStore(tables["accounts"], client=dynalite_client),
+        )
 
 
 def _connect(sandbox: SandboxServer, tokens: TokenStore, accounts: AccountStore, account_id: str) -> str:
     """Tokens for a sandbox creator, stored with an access token that is already due for refresh."""
-    issued = requests.post(f"{sandbox.base_url}/_sandbox/tokens", timeout=5, json={
-        "creator": "sandbox_public", "scopes": ["user.info.basic", "video.upload", "video.publish"]}).json()
+    issued = requests.post(
+        f"{sandbox.base_url}/_sandbox/tokens",
+        timeout=5,
+        json={"creator": "sandbox_public", "scopes": ["user.info.basic", "video.upload", "video.publish"]},
+    ).json()
     now = int(time.time())
-    accounts.put(Account(account_id, issued["open_id"], "sandbox_public", "Public", issued["scope"].split(","),
-                         "connected", created_at=now, updated_at=now))
-    tokens.save(account_id, access_token=issued["access_token"], refresh_token=issued["refresh_token"],
-                open_id=issued["open_id"], scopes=issued["scope"].split(","), access_expires_at=now + 60,
-                refresh_expires_at=now + 86_400, now=now)
+    accounts.put(
+        Account(
+            account_id,
+            issued["open_id"],
+            "sandbox_public",
+            "Public",
+            issued["scope"].split(","),
+            "connected",
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    tokens.save(
+        account_id,
+        access_token=issued["access_token"],
+        refresh_token=issued["refresh_token"],
+        open_id=issued["open_id"],
+        scopes=issued["scope"].split(","),
+        access_expires_at=now + 60,
+        refresh_expires_at=now + 86_400,
+        now=now,
+    )
     return str(issued["refresh_token"])
 
 
@@ -64,8 +88,12 @@ def _refresh_calls(sandbox: SandboxServer) -> int:
 
 
 def _service(sandbox: SandboxServer, tokens: TokenStore, accounts: AccountStore) -> AccessTokens:
-    client = TikTokClient(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, api_base_url=sandbox.base_url,
-                          auth_base_url=sandbox.base_url)
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        api_base_url=sandbox.base_url,
+        auth_base_url=sandbox.base_url,
+    )
     return AccessTokens(tokens=tokens, accounts=accounts, client=client)
 
 
@@ -84,8 +112,12 @@ def test_concurrent_callers_refresh_once_at_tiktok(
     account = accounts.get("race")
     assert account is not None and account.access_expires_at == stored.access_expires_at
     # The stored refresh token is the live one: TikTok accepts it (and the old one no longer).
-    client = TikTokClient(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, api_base_url=fresh_sandbox.base_url,
-                          auth_base_url=fresh_sandbox.base_url)
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        api_base_url=fresh_sandbox.base_url,
+        auth_base_url=fresh_sandbox.base_url,
+    )
     assert client.refresh(stored.refresh_token).access_token.get_secret_value().startswith("act.")
 
 
@@ -96,28 +128,46 @@ def test_a_refused_refresh_token_asks_for_reauthorisation_once(
     _connect(fresh_sandbox, tokens, accounts, "revoked")
     stored = tokens.load("revoked")
     assert stored is not None
-    client = TikTokClient(client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, api_base_url=fresh_sandbox.base_url,
-                          auth_base_url=fresh_sandbox.base_url)
+    client = TikTokClient(
+        client_key=CLIENT_KEY,
+        client_secret=CLIENT_SECRET,
+        api_base_url=fresh_sandbox.base_url,
+        auth_base_url=fresh_sandbox.base_url,
+    )
     client.refresh(stored.refresh_token)  # someone else spent it: ours is now refused
     service = _service(fresh_sandbox, tokens, accounts)
     with pytest.raises(ReauthRequiredError, match="refused the refresh token"):
         service.for_account("revoked")
     account = accounts.get("revoked")
-    assert account is not None and account.status == "reauth_required" and "invalid_grant" in account.status_reason
+    assert (
+        account is not None
+        and account.status == "reauth_required"
+        and "invalid_grant" in account.status_reason
+    )
     before = _refresh_calls(fresh_sandbox)
     with pytest.raises(ReauthRequiredError):  # no loop: later callers do not ask TikTok again
         service.for_account("revoked")
     assert _refresh_calls(fresh_sandbox) == before
 
 
-def test_a_fresh_token_needs_no_call(fresh_sandbox: SandboxServer, stores: tuple[TokenStore, AccountStore]) -> None:
+def test_a_fresh_token_needs_no_call(
+    fresh_sandbox: SandboxServer, stores: tuple[TokenStore, AccountStore]
+) -> None:
     tokens, accounts = stores
     _connect(fresh_sandbox, tokens, accounts, "fresh")
     stored = tokens.load("fresh")
     assert stored is not None
     now = int(time.time())
-    tokens.save("fresh", access_token=stored.access_token, refresh_token=stored.refresh_token, open_id=stored.open_id,
-                scopes=stored.scopes, access_expires_at=now + 7200, refresh_expires_at=now + 86_400, now=now)
+    tokens.save(
+        "fresh",
+        access_token=stored.access_token,
+        refresh_token=stored.refresh_token,
+        open_id=stored.open_id,
+        scopes=stored.scopes,
+        access_expires_at=now + 7200,
+        refresh_expires_at=now + 86_400,
+        now=now,
+    )
     before = _refresh_calls(fresh_sandbox)
     assert _service(fresh_sandbox, tokens, accounts).for_account("fresh") == stored.access_token
     assert _refresh_calls(fresh_sandbox) == before
