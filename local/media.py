@@ -41,10 +41,10 @@ def video(
         return path.read_bytes()
 
 
-def video_of_size(size: int, **options: int | float | str) -> bytes:
+def video_of_size(size: int, *, label: str = "") -> bytes:
     """A valid MP4 of exactly `size` bytes: the clip plus a trailing ISO-BMFF `free` box (skipped by every
     demuxer), for uploads that must land on or around chunk boundaries."""
-    clip = video(**options)  # type: ignore[arg-type]
+    clip = video(label=label)
     pad = size - len(clip)
     if pad == 0:
         return clip
