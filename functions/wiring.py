@@ -161,7 +161,11 @@ class Wiring:
         from functions.accounts.tokens import AccessTokens
 
         return AccessTokens(
-            tokens=self.tokens, accounts=self.accounts, client=self.tiktok, clock=self._clock, sleep=self._sleep
+            tokens=self.tokens,
+            accounts=self.accounts,
+            client=self.tiktok,
+            clock=self._clock,
+            sleep=self._sleep,
         )
 
     @cached_property

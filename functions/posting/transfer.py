@@ -39,7 +39,9 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
     video = post["prepared"]["video"]
     plan: ChunkPlan = plan_chunks(int(upload["total"]), int(upload["preferred_chunk_size"]))
     if plan.chunk_size != int(upload["chunk_size"]):
-        raise PostRejectedError("chunk_plan_mismatch", "the upload plan differs from the one TikTok was given")
+        raise PostRejectedError(
+            "chunk_plan_mismatch", "the upload plan differs from the one TikTok was given"
+        )
     bucket = post["media"]["bucket"]
     offset = int(upload.get("offset", 0))
     deadline = None

@@ -110,7 +110,8 @@ class PublishWorkflow(Construct):
             # The upload URL lapsed (TikTok gives it one hour): ask TikTok for a new one.
             .when(
                 sfn.Condition.and_(
-                    sfn.Condition.is_present("$.upload.reinit"), sfn.Condition.boolean_equals("$.upload.reinit", True)
+                    sfn.Condition.is_present("$.upload.reinit"),
+                    sfn.Condition.boolean_equals("$.upload.reinit", True),
                 ),
                 init,
             )

@@ -21,13 +21,22 @@ def _call(event: dict[str, Any]) -> dict[str, Any]:
 def _callback(query: dict[str, str], cookies: list[str]) -> dict[str, Any]:
     from urllib.parse import urlencode
 
-    return _call(load_event("http/get_oauth_callback", queryStringParameters=query, cookies=cookies,
-                            rawQueryString=urlencode(query)))
+    return _call(
+        load_event(
+            "http/get_oauth_callback",
+            queryStringParameters=query,
+            cookies=cookies,
+            rawQueryString=urlencode(query),
+        )
+    )
 
 
 def _start(alias: str | None = "mychannel") -> tuple[str, str]:
-    event = load_event("http/get_connect", queryStringParameters={"alias": alias} if alias else None,
-                       rawQueryString=f"alias={alias}" if alias else "")
+    event = load_event(
+        "http/get_connect",
+        queryStringParameters={"alias": alias} if alias else None,
+        rawQueryString=f"alias={alias}" if alias else "",
+    )
     response = _call(event)
     assert response["statusCode"] == 302
     location = response["headers"]["Location"]
@@ -72,14 +81,27 @@ def test_a_bad_alias_is_a_400_page(world: World) -> None:
     [
         ({"code": "c", "scopes": "user.info.basic,video.upload,video.publish"}, True, "no state"),
         ({"code": "c", "state": "forged-state"}, True, "unknown, was already used or has expired"),
-        ({"code": "c", "scopes": "user.info.basic,video.upload,video.publish", "state": "STATE"}, False,
-         "started in another browser"),
+        (
+            {"code": "c", "scopes": "user.info.basic,video.upload,video.publish", "state": "STATE"},
+            False,
+            "started in another browser",
+        ),
         ({"error": "access_denied", "error_description": "no", "state": "STATE"}, True, "You declined"),
-        ({"code": "c", "scopes": "user.info.basic,video.upload", "state": "STATE"}, True, "did not grant video.publish"),
-        ({"scopes": "user.info.basic,video.upload,video.publish", "state": "STATE"}, True, "no authorization code"),
+        (
+            {"code": "c", "scopes": "user.info.basic,video.upload", "state": "STATE"},
+            True,
+            "did not grant video.publish",
+        ),
+        (
+            {"scopes": "user.info.basic,video.upload,video.publish", "state": "STATE"},
+            True,
+            "no authorization code",
+        ),
     ],
 )
-def test_bad_callbacks_store_nothing_and_say_why(world: World, query: dict[str, str], cookie: bool, expected: str) -> None:
+def test_bad_callbacks_store_nothing_and_say_why(
+    world: World, query: dict[str, str], cookie: bool, expected: str
+) -> None:
     state, cookie_value = _start()
     query = {k: (state if v == "STATE" else v) for k, v in query.items()}
     response = _callback(query, [f"tp_oauth={cookie_value}"] if cookie else [])
@@ -87,7 +109,9 @@ def test_bad_callbacks_store_nothing_and_say_why(world: World, query: dict[str, 
     assert expected in response["body"].replace("&#x27;", "'")
     headers = response["headers"]
     assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
-    assert "http" not in response["body"].split("<body>")[1].replace('href="connect"', "")  # no third-party assets
+    assert "http" not in response["body"].split("<body>")[1].replace(
+        'href="connect"', ""
+    )  # no third-party assets
     assert _rows(world, "ACCOUNTS_TABLE") == [] and _rows(world, "TOKENS_TABLE") == []
 
 

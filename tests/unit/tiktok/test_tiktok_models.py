@@ -312,7 +312,10 @@ def test_pull_from_url_needs_https() -> None:
         with pytest.raises(ValidationError, match="https"):
             VideoSourceInfo.pull_from_url(bad)
     # The local sandbox pulls over plain http on loopback only.
-    assert VideoSourceInfo.pull_from_url("http://127.0.0.1:8080/v.mp4").video_url == "http://127.0.0.1:8080/v.mp4"
+    assert (
+        VideoSourceInfo.pull_from_url("http://127.0.0.1:8080/v.mp4").video_url
+        == "http://127.0.0.1:8080/v.mp4"
+    )
     with pytest.raises(ValidationError, match="takes no video_size"):
         VideoSourceInfo(source=MediaSource.PULL_FROM_URL, video_url="https://a/b", video_size=3)
 
