@@ -43,6 +43,8 @@ class Settings:
     tiktok_auth_base_url: str = "https://www.tiktok.com"
     oauth_redirect_uri: str = ""
     media_base_url: str = ""
+    media_key_pair_id: str = ""
+    media_signing_secret_arn: str = ""
     app_status: AppStatus = AppStatus.UNAUDITED
     webhook_tolerance_seconds: int = 259_200
     http_timeout_seconds: float = 10.0
@@ -80,6 +82,8 @@ class Settings:
             tiktok_auth_base_url=_env("TIKTOK_AUTH_BASE_URL", "https://www.tiktok.com").rstrip("/"),
             oauth_redirect_uri=_env("OAUTH_REDIRECT_URI"),
             media_base_url=_env("MEDIA_BASE_URL").rstrip("/"),
+            media_key_pair_id=_env("MEDIA_KEY_PAIR_ID"),
+            media_signing_secret_arn=_env("MEDIA_SIGNING_SECRET_ARN"),
             app_status=AppStatus(status),
             webhook_tolerance_seconds=int(_env("WEBHOOK_TOLERANCE_SECONDS", "259200")),
             http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),

@@ -140,6 +140,15 @@ class Wiring:
 
         return tiktok_app_credentials(self.settings.require("tiktok_secret_arn"))
 
+    def media_signing_key(self) -> bytes | None:
+        """The CloudFront signing key (PEM), when the deployment signs pull URLs; cached by Powertools."""
+        if not (self.settings.media_key_pair_id and self.settings.media_signing_secret_arn):
+            return None
+        from aws_lambda_powertools.utilities import parameters
+
+        pem = parameters.get_secret(self.settings.media_signing_secret_arn, max_age=300)
+        return pem.encode() if isinstance(pem, str) else bytes(pem)
+
     @cached_property
     def tiktok(self) -> TikTokClient:
         from functions.tiktok.client import TikTokClient

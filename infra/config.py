@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from constructs import Construct
 
 APP_STATUSES = ("unaudited", "audited")
+
+
+def _public_key(pem: str, path: str) -> str:
+    """The media signing public key from context: the PEM itself, or a file holding it."""
+    if pem:
+        return pem.strip()
+    return Path(path).read_text(encoding="utf-8").strip() if path else ""
 
 
 @dataclass(frozen=True)
@@ -17,6 +25,10 @@ class DeploymentConfig:
     tiktok_auth_base_url: str = "https://www.tiktok.com"
     await_timeout_seconds: int = 600
     webhook_tolerance_seconds: int = 259_200
+    media_public_key_pem: str = ""  # enables the CloudFront media domain (PULL_FROM_URL)
+    media_domain: str = ""
+    media_certificate_arn: str = ""
+    pull_videos: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -35,7 +47,17 @@ class DeploymentConfig:
             tiktok_auth_base_url=ctx("tiktok_auth_base_url", cls.tiktok_auth_base_url).rstrip("/"),
             await_timeout_seconds=int(ctx("await_timeout_seconds", cls.await_timeout_seconds)),
             webhook_tolerance_seconds=int(ctx("webhook_tolerance_seconds", cls.webhook_tolerance_seconds)),
+            media_public_key_pem=_public_key(
+                ctx("media_public_key_pem", ""), ctx("media_public_key_file", "")
+            ),
+            media_domain=ctx("media_domain", ""),
+            media_certificate_arn=ctx("media_certificate_arn", ""),
+            pull_videos=ctx("pull_videos", "false").lower() in {"1", "true", "yes"},
         )
+        if config.media_domain and not config.media_certificate_arn:
+            raise ValueError(
+                "context media_domain needs media_certificate_arn (an ACM certificate in us-east-1)"
+            )
         if config.app_status not in APP_STATUSES:
             raise ValueError(f"context app_status must be one of {APP_STATUSES}, not {config.app_status!r}")
         return config

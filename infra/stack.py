@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.config import DeploymentConfig
 from infra.constructs.api import HttpApi
 from infra.constructs.functions import Functions
+from infra.constructs.media_delivery import MediaDelivery
 from infra.constructs.observability import Observability
 from infra.constructs.queues import QueueWithDlq
 from infra.constructs.storage import MediaStorage
@@ -125,6 +126,27 @@ class TikTokPublisherStack(Stack):
             state_machine=machine,
             removal_policy=removal,
         )
+
+        if config.media_public_key_pem:
+            media = MediaDelivery(
+                self,
+                "Media",
+                bucket=storage.bucket,
+                log_bucket=storage.access_logs,
+                public_key_pem=config.media_public_key_pem,
+                domain_name=config.media_domain,
+                certificate_arn=config.media_certificate_arn,
+                encryption_key=tables.token_key,
+                removal_policy=removal,
+            )
+            for fn in functions.by_name.values():
+                fn.add_environment("MEDIA_BASE_URL", media.base_url)
+                fn.add_environment("MEDIA_KEY_PAIR_ID", media.key_pair_id)
+                fn.add_environment("MEDIA_SIGNING_SECRET_ARN", media.signing_secret.secret_arn)
+                fn.add_environment("PULL_VIDEOS", "true" if config.pull_videos else "false")
+            media.signing_secret.grant_read(functions["init_post"])
+            CfnOutput(self, "MediaBaseUrl", value=media.base_url)
+            CfnOutput(self, "MediaSigningSecretArn", value=media.signing_secret.secret_arn)
 
         CfnOutput(self, "ApiUrl", value=api.url)
         CfnOutput(self, "ConnectUrl", value=f"{api.url}connect")

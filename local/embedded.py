@@ -29,7 +29,8 @@ from local.sandbox import SandboxConfig, SandboxServer
 from local.sandbox.consent import complete_consent
 
 CLIENT_KEY = "sandbox-client-key"
-CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105 - the sandbox's own, known to every local run
+# The sandbox's own secret, known to every local run.
+CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105  # nosec B105
 
 
 class VirtualClock:

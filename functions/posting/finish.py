@@ -10,6 +10,7 @@ from functions.posting.records import public_view
 from functions.wiring import Wiring
 
 EVENT_SOURCE = "tiktok-publisher"
+CLEARED_ON_FAILURE = dict.fromkeys(("task_token", "upload_url"))  # nothing left to resume or upload
 STEP_ERRORS = {"PostRejectedError", "ReauthRequiredError", "QuotaWaitError"}
 
 
@@ -48,7 +49,7 @@ def finish(
             "FAILED",
             now=now,
             note=detail,
-            fields={"fail_reason": reason, "fail_detail": detail, "task_token": None, "upload_url": None},
+            fields={"fail_reason": reason, "fail_detail": detail, **CLEARED_ON_FAILURE},
         )
     post = w.posts.get(post_id) or post
     status = post.get("status")

@@ -10,7 +10,6 @@ Never repeated blindly. If an earlier attempt may have reached TikTok without us
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from functions.posting.errors import (
     PostRejectedError,
@@ -19,6 +18,7 @@ from functions.posting.errors import (
     TransientStepError,
 )
 from functions.posting.manifest import PostManifest
+from functions.posting.media_urls import pull_url
 from functions.tiktok.chunks import plan_chunks
 from functions.tiktok.errors import (
     TikTokError,
@@ -39,9 +39,15 @@ from functions.wiring import Wiring
 
 
 def media_url(w: Wiring, key: str, version_id: str | None) -> str:
-    """Where TikTok pulls the object: the verified media domain (CloudFront over the bucket)."""
-    url = f"{w.settings.media_base_url}/{quote(key)}"
-    return f"{url}?versionId={quote(version_id)}" if version_id else url
+    """Where TikTok pulls the object: a signed, short-lived URL on the verified media domain."""
+    return pull_url(
+        w.settings.media_base_url,
+        key,
+        version_id,
+        key_pair_id=w.settings.media_key_pair_id,
+        private_key_pem=w.media_signing_key(),
+        now=w.now(),
+    )
 
 
 def init_post(w: Wiring, post_id: str) -> dict[str, Any]:

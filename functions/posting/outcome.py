@@ -80,7 +80,8 @@ def resume_waiting(w: Wiring, post_id: str) -> None:
     if outcome is None and failure is None:
         return
     # Clear the token first: whoever clears it answers, so a token is never answered twice.
-    if not w.posts.update_fields(post_id, {"task_token": None}, w.now(), expected_status=post["status"]):
+    cleared = dict.fromkeys(("task_token",))
+    if not w.posts.update_fields(post_id, cleared, w.now(), expected_status=post["status"]):
         return
     _answer(w, token, outcome, failure)
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
 
-TOKEN_PURPOSE = "tiktok-tokens"  # noqa: S105 (a label in the encryption context, not a secret)
+TOKEN_PURPOSE = "tiktok-tokens"  # noqa: S105  # nosec B105
 DEFAULT_LEASE_SECONDS = 30
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 AUTHORIZE = "/v2/auth/authorize/"
-TOKEN = "/v2/oauth/token/"  # noqa: S105 - a path, not a secret
+TOKEN = "/v2/oauth/token/"  # noqa: S105  # nosec B105
 REVOKE = "/v2/oauth/revoke/"
 USER_INFO = "/v2/user/info/"
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"

@@ -13,7 +13,7 @@ class FaultInjector:
     def __init__(self, faults: Faults, seed: int | None) -> None:
         self._lock = threading.Lock()
         self._faults = Faults.from_dict(faults.to_dict())
-        self._random = random.Random(seed)
+        self._random = random.Random(seed)  # nosec B311
 
     @property
     def faults(self) -> Faults:

@@ -32,6 +32,8 @@ _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 # authorization.removed reasons (§6.3).
 REASON_DEVELOPER_REVOKED = 5
 
+BEARER = "Bearer"  # the token kind TikTok names
+
 
 def html(status: int, page: str) -> Response:
     return Response(status, page.encode(), "text/html; charset=UTF-8")
@@ -217,7 +219,7 @@ def issue_tokens(app: SandboxApp, grant: Grant, now: float) -> dict[str, Any]:
         "refresh_token": refresh.token,
         "refresh_expires_in": max(0, int(grant.refresh_expires_at - now)),
         "scope": ",".join(grant.scopes),
-        "token_type": "Bearer",
+        "token_type": BEARER,
     }
 
 

@@ -76,7 +76,8 @@ def test_lambdas_run_the_latest_python_on_arm(template: dict[str, Any]) -> None:
         assert props["TracingConfig"]["Mode"] == "Active", name
         env = props["Environment"]["Variables"]
         assert "TIKTOK_SECRET_ARN" in env
-        assert not any("SECRET" in k and k != "TIKTOK_SECRET_ARN" for k in env), "no secret values in env"
+        # Secrets are referenced by ARN, never held in the environment.
+        assert all(k.endswith("_ARN") for k in env if "SECRET" in k), env.keys()
 
 
 def test_every_task_retries_with_jitter_and_catches_into_a_recorded_failure(template: dict[str, Any]) -> None:
@@ -161,3 +162,34 @@ def test_state_machine_definition_is_valid_asl(template: dict[str, Any], tmp_pat
         [str(validator), "--json-path", str(path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_media_domain_serves_only_signed_urls_from_the_private_bucket(template: dict[str, Any]) -> None:
+    (distribution,) = resources_of(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["TrustedKeyGroups"], "every request must carry a signature"
+    assert behavior["ViewerProtocolPolicy"] == "https-only"
+    assert behavior["AllowedMethods"] == ["GET", "HEAD"]
+    assert config["Origins"][0]["OriginAccessControlId"], (
+        "the bucket is reached through origin access control"
+    )
+    assert config["Logging"]["Prefix"] == "cloudfront/"
+    (policy,) = resources_of(template, "AWS::CloudFront::CachePolicy").values()
+    query = policy["Properties"]["CachePolicyConfig"]["ParametersInCacheKeyAndForwardedToOrigin"]
+    assert query["QueryStringsConfig"]["QueryStrings"] == ["versionId"]
+    init = next(
+        f
+        for f in resources_of(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "functions.handlers.init_post.handler"
+    )
+    env = init["Properties"]["Environment"]["Variables"]
+    assert {"MEDIA_BASE_URL", "MEDIA_KEY_PAIR_ID", "MEDIA_SIGNING_SECRET_ARN"} <= set(env)
+
+
+def test_without_a_signing_key_there_is_no_media_domain(tmp_path: Path) -> None:
+    from infra.app import build_app
+
+    build_app(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []}).synth()
+    plain = json.loads((tmp_path / "TikTokPublisher.template.json").read_text())
+    assert resources_of(plain, "AWS::CloudFront::Distribution") == {}
