@@ -167,12 +167,14 @@ class PostIntake:
         return Intake(self._posts.get(post["post_id"]) or post, started=False, note=detail)
 
     def _accept(self, post: dict[str, Any], now: int) -> Intake:
-        self._posts.create(post, now)  # False on a duplicate: the existing record decides below
+        created = self._posts.create(post, now)  # False on a duplicate: the existing record decides below
         current = self._posts.get(post["post_id"]) or post
         if current.get("status") != "RECEIVED":
             return Intake(current, started=False, note="already under way")
+        # Also for a duplicate still RECEIVED: the first delivery may have died before starting it. The
+        # execution is named after the post, so this never starts a second one.
         self._start(post["post_id"])
-        return Intake(current, started=True)
+        return Intake(current, started=created, note="" if created else "already under way")
 
 
 class _NoAccountError(Exception):

@@ -1,0 +1,191 @@
+"""The management API (IAM auth): posts and accounts. Bad input is a 4xx naming the problem, never a 500;
+responses never carry a token, a task token or an upload URL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from functions.handlers.api import handler
+from functions.store.accounts import Account
+from tests.support.events import load_event
+from tests.support.lambda_context import FakeContext
+from tests.support.world import World
+
+NOW = 1_795_629_600
+
+
+@pytest.fixture
+def api_world(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    sfn = world.client("stepfunctions")
+    definition = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    arn = sfn.create_state_machine(
+        name="publish", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+    )["stateMachineArn"]
+    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    world.wiring.accounts.put(
+        Account(
+            "pub",
+            "open-pub",
+            "sandbox_public",
+            "Public",
+            ["video.publish"],
+            "connected",
+            preferences={"mode": "inbox"},
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    world.wiring.tokens.save(
+        "pub",
+        access_token="act.secret-access",
+        refresh_token="rft.secret-refresh",
+        open_id="open-pub",
+        scopes=[],
+        access_expires_at=NOW + 7200,
+        refresh_expires_at=NOW + 86_400,
+        now=NOW,
+    )
+    yield world
+
+
+def _call(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    path_params: dict[str, str] | None = None,
+    raw_body: str | None = None,
+) -> tuple[int, Any]:
+    route = path
+    for name, value in (path_params or {}).items():
+        route = route.replace(value, "{" + name + "}")
+    event = load_event(
+        "http/post_posts",
+        routeKey=f"{method} {route}",
+        rawPath=path,
+        body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+        queryStringParameters=query,
+        pathParameters=path_params,
+        deep={
+            "requestContext.http.method": method,
+            "requestContext.http.path": path,
+            "requestContext.routeKey": f"{method} {route}",
+        },
+    )
+    response = handler(event, FakeContext(function_name="api"))
+    payload = response.get("body") or "null"
+    assert "secret-access" not in payload and "secret-refresh" not in payload
+    return response["statusCode"], json.loads(payload)
+
+
+def test_post_posts_records_and_starts_one_execution(api_world: World) -> None:
+    manifest = {"account": "pub", "video": "clip.mp4", "privacy_level": "SELF_ONLY", "caption": "hi"}
+    status, post = _call("POST", "/posts", body=manifest)
+    assert status == 202 and post["status"] == "RECEIVED"
+    assert post["media"]["keys"] == ["posts/pub/clip.mp4"]
+    again_status, again = _call("POST", "/posts", body=manifest)  # a retried request: the same post
+    assert again["post_id"] == post["post_id"] and again_status == 200
+    executions = api_world.client("stepfunctions").list_executions(
+        stateMachineArn=api_world.client("stepfunctions").list_state_machines()["stateMachines"][0][
+            "stateMachineArn"
+        ]
+    )["executions"]
+    assert [e["name"] for e in executions] == [post["post_id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "raw", "expected"),
+    [
+        (None, "not json", "not valid JSON"),
+        (None, "[1]", "JSON object"),
+        ({"video": "a.mp4", "privacy_level": "SELF_ONLY"}, None, "account: required"),
+        ({"account": "pub", "video": "a.mp4"}, None, "privacy_level is required"),
+        (
+            {"account": "pub", "video": "../other/a.mp4", "privacy_level": "SELF_ONLY"},
+            None,
+            "outside posts/pub/",
+        ),
+        ({"account": "pub", "photos": ["a.jpg"] * 40, "privacy_level": "SELF_ONLY"}, None, "1 to 35 photos"),
+    ],
+)
+def test_a_bad_post_is_a_400_naming_the_problem(
+    api_world: World, body: Any, raw: str | None, expected: str
+) -> None:
+    status, answer = _call("POST", "/posts", body=body, raw_body=raw)
+    assert status == 400
+    assert expected in json.dumps(answer)
+
+
+def test_a_post_for_an_unknown_account_is_recorded_as_failed(api_world: World) -> None:
+    status, post = _call(
+        "POST", "/posts", body={"account": "nobody", "video": "a.mp4", "privacy_level": "SELF_ONLY"}
+    )
+    assert status == 422 and post["status"] == "FAILED" and post["fail_reason"] == "account_not_connected"
+    assert "connect it at /connect?alias=nobody" in post["fail_detail"]
+
+
+def test_get_and_list_posts_hide_private_fields(api_world: World) -> None:
+    _status, post = _call(
+        "POST", "/posts", body={"account": "pub", "video": "b.mp4", "privacy_level": "SELF_ONLY"}
+    )
+    api_world.wiring.posts.update_fields(
+        post["post_id"], {"task_token": "tt", "upload_url": "https://u/x"}, NOW
+    )
+    status, got = _call("GET", f"/posts/{post['post_id']}", path_params={"post_id": post["post_id"]})
+    assert status == 200 and "task_token" not in got and "upload_url" not in got
+    status, listed = _call("GET", "/posts", query={"account": "pub", "status": "RECEIVED"})
+    assert status == 200 and [p["post_id"] for p in listed["posts"]] == [post["post_id"]]
+    assert _call("GET", "/posts")[0] == 400  # account is required
+    assert _call("GET", "/posts", query={"account": "pub", "status": "DONE"})[0] == 400
+    assert _call("GET", "/posts/nope", path_params={"post_id": "nope"})[0] == 404
+
+
+def test_delete_cancels_a_post_once(api_world: World) -> None:
+    _status, post = _call(
+        "POST", "/posts", body={"account": "pub", "video": "c.mp4", "privacy_level": "SELF_ONLY"}
+    )
+    status, cancelled = _call("DELETE", f"/posts/{post['post_id']}", path_params={"post_id": post["post_id"]})
+    assert status == 200 and cancelled["status"] == "CANCELLED"
+    status, again = _call("DELETE", f"/posts/{post['post_id']}", path_params={"post_id": post["post_id"]})
+    assert (
+        status == 200
+        and again["status"] == "CANCELLED"
+        and len(again["history"]) == len(cancelled["history"])
+    )
+
+
+def test_accounts_show_state_and_quota_but_no_tokens(api_world: World) -> None:
+    status, listed = _call("GET", "/accounts")
+    assert status == 200 and [a["account_id"] for a in listed["accounts"]] == ["pub"]
+    status, account = _call("GET", "/accounts/pub", path_params={"account_id": "pub"})
+    assert status == 200 and account["status"] == "connected"
+    assert account["quota"]["direct_posts_left"] == 15 and account["quota"]["inbox_shares_left"] == 5
+    assert _call("GET", "/accounts/nope", path_params={"account_id": "nope"})[0] == 404
+
+
+def test_preferences_are_validated_like_a_manifest(api_world: World) -> None:
+    path = "/accounts/pub/preferences"
+    params = {"account_id": "pub"}
+    status, account = _call(
+        "PUT",
+        path,
+        path_params=params,
+        body={"mode": "direct", "privacy_level": "SELF_ONLY", "daily_post_cap": 3},
+    )
+    assert (
+        status == 200
+        and account["preferences"]["privacy_level"] == "SELF_ONLY"
+        and account["daily_post_cap"] == 3
+    )
+    for bad, expected in (
+        ({"mode": "direct"}, "privacy_level is required"),
+        ({"video": "x.mp4"}, "not a posting"),
+        ({"mode": "inbox", "daily_post_cap": 0}, "daily_post_cap"),
+    ):
+        status, answer = _call("PUT", path, path_params=params, body=bad)
+        assert status == 400 and expected in json.dumps(answer), answer
