@@ -6,15 +6,12 @@ from __future__ import annotations
 import builtins
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from functions.store.clients import aws_client
 from functions.store.dynamo_values import from_item, to_item
 from functions.store.errors import NotFoundError
 from functions.store.expressions import Expression
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from functions.store.table import TableStore
 
 ACCOUNT_STATUSES = frozenset({"connected", "reauth_required", "disconnected"})
 ACCOUNT_ID_PATTERN = re.compile(r"[a-z0-9._-]{1,64}")
@@ -81,17 +78,7 @@ def _account_from_item(raw: dict[str, Any]) -> Account:
     )
 
 
-class AccountStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
-
+class AccountStore(TableStore):
     def put(self, account: Account) -> None:
         """Create or replace the account (used at connect and reconnect)."""
         if not ACCOUNT_ID_PATTERN.fullmatch(account.account_id):

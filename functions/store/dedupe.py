@@ -7,27 +7,12 @@ expiry is also checked in the condition: an expired record counts as unseen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from functions.store.clients import aws_client
 from functions.store.dynamo_values import to_item
 from functions.store.expressions import Expression
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from functions.store.table import TableStore
 
 
-class DedupeStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
-
+class DedupeStore(TableStore):
     def first_time(self, key: str, *, now: int, ttl_seconds: int) -> bool:
         """True exactly once per `key` within `ttl_seconds`, whoever else asks at the same time."""
         if not key:

@@ -8,15 +8,12 @@ concurrent or late callback finds nothing, whatever DynamoDB's TTL sweeper has d
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from functions.store.clients import aws_client
 from functions.store.dynamo_values import from_item, to_item
 from functions.store.errors import ConflictError
 from functions.store.expressions import Expression
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from functions.store.table import TableStore
 
 MAX_TTL_SECONDS = 600  # OA-1: a state lives ten minutes at most
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -28,17 +25,7 @@ def _check_hash(name: str, value: str) -> None:
         raise ValueError(f"{name} must be a lower-case sha256 hex digest")
 
 
-class OAuthStateStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
-
+class OAuthStateStore(TableStore):
     def create(
         self,
         *,

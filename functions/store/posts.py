@@ -7,15 +7,12 @@ the history. A replayed webhook or a retried step therefore changes nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from functions.store.clients import aws_client
 from functions.store.dynamo_values import from_item, to_item
 from functions.store.errors import NotFoundError
 from functions.store.expressions import Expression
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from functions.store.table import TableStore
 
 STATUS_RANK: dict[str, int] = {
     "RECEIVED": 0,
@@ -64,17 +61,7 @@ def _set_fields(expr: Expression, fields: dict[str, Any]) -> None:
             expr.set(name, value)
 
 
-class PostStore:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
-
+class PostStore(TableStore):
     def create(self, item: dict[str, Any], now: int) -> bool:
         """Store a new post; False when `post_id` exists already (a duplicate event or retry)."""
         post_id, account_id = item.get("post_id"), item.get("account_id")

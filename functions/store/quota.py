@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from functions.store.clients import aws_client
 from functions.store.dynamo_values import from_item
 from functions.store.expressions import Expression
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from functions.store.table import TableStore
 
 SLOT_PREFIX = "slot#"
 # Each round re-reads the ledger; more rounds only happen while other callers keep winning races.
@@ -54,17 +51,7 @@ class _Slot:
     holder: str
 
 
-class SlotLedger:
-    def __init__(self, table: str, client: DynamoDBClient | None = None) -> None:
-        self.table = table
-        self._client = client
-
-    @property
-    def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
-
+class SlotLedger(TableStore):
     def reserve(
         self,
         ledger_key: str,

@@ -17,6 +17,7 @@ from functions.store.clients import aws_client
 from functions.store.dynamo_values import from_item
 from functions.store.errors import ConflictError, NotFoundError, StoreError
 from functions.store.expressions import Expression
+from functions.store.table import TableStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -52,7 +53,7 @@ def encryption_context(account_id: str) -> dict[str, str]:
     return {"account_id": account_id, "purpose": TOKEN_PURPOSE}
 
 
-class TokenStore:
+class TokenStore(TableStore):
     def __init__(
         self,
         table: str,
@@ -62,16 +63,9 @@ class TokenStore:
     ) -> None:
         if not key_id:
             raise ValueError("TokenStore needs the KMS key id that encrypts tokens")
-        self.table = table
+        super().__init__(table, client)
         self.key_id = key_id
-        self._client = client
         self._kms_client = kms
-
-    @property
-    def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
-        return self._client
 
     @property
     def _kms(self) -> KMSClient:

@@ -11,6 +11,7 @@ from functions.posting.quota import inbox_ledger, posts_ledger
 from functions.store.accounts import Account
 from functions.webhooks.processor import process
 from tests.support.events import load_event
+from tests.support.lambda_context import FakeContext
 from tests.support.world import World
 
 NOW = int(time.time())
@@ -215,23 +216,6 @@ def test_the_sqs_handler_reports_no_failures_for_good_messages(world: World) -> 
     _post(world, "p7")
     event = load_event("sqs/s3_object_created")
     event["Records"][0]["body"] = _event("post.publish.complete", publish_id="v_pub_file~v2-1.p7")
-    result = handler(event, _context())
+    result = handler(event, FakeContext(function_name="webhook_processor"))
     assert result == {"batchItemFailures": []}
     assert world.wiring.posts.get("p7")["status"] == "PUBLISH_COMPLETE"  # type: ignore[index]
-
-
-def _context() -> Any:
-    from dataclasses import dataclass
-
-    @dataclass
-    class Context:
-        function_name: str = "webhook_processor"
-        memory_limit_in_mb: int = 256
-        invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:webhook_processor"
-        aws_request_id: str = "req-1"
-
-        @staticmethod
-        def get_remaining_time_in_millis() -> int:
-            return 60_000
-
-    return Context()
