@@ -13,17 +13,15 @@ from typing import Any
 
 from functions.posting.errors import (
     PostRejectedError,
-    QuotaWaitError,
-    ReauthRequiredError,
     TransientStepError,
 )
 from functions.posting.manifest import PostManifest
 from functions.posting.media_urls import pull_url
+from functions.posting.tiktok_calls import step_error
 from functions.tiktok.chunks import plan_chunks
 from functions.tiktok.errors import (
     TikTokError,
     TikTokQuotaError,
-    TikTokReauthError,
     TikTokRetryableError,
     UnknownOutcomeError,
 )
@@ -79,19 +77,15 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     w.rate_budget.take(account_id, "init")
     try:
         result, upload = _call(w, token, manifest, prepared)
-    except TikTokReauthError as exc:
-        w.accounts.set_status(account_id, "reauth_required", exc.reason, w.now())
-        raise ReauthRequiredError(account_id, exc.reason) from None
-    except TikTokQuotaError as exc:
-        w.posts.update_fields(post_id, {"init_started_at": None}, w.now())  # refused: nothing was created
-        raise QuotaWaitError(exc.code, exc.reason) from None
-    except TikTokRetryableError as exc:
-        w.posts.update_fields(post_id, {"init_started_at": None}, w.now())  # answered with an error
-        raise TransientStepError(f"init: {exc.reason}") from None
     except UnknownOutcomeError as exc:
+        w.metrics_tiktok_error("unknown_outcome")
         raise TransientStepError(f"init outcome unknown: {exc}") from None
     except TikTokError as exc:
-        raise PostRejectedError(exc.code, exc.reason) from None
+        w.metrics_tiktok_error(exc.code)
+        if isinstance(exc, TikTokQuotaError | TikTokRetryableError):
+            # TikTok answered with a refusal: nothing was created, so asking again later is safe.
+            w.posts.update_fields(post_id, {"init_started_at": None}, w.now())
+        raise step_error(w, account_id, "init", exc) from None
     now = w.now()
     w.posts.set_publish_id(post_id, result.publish_id, now)
     fields: dict[str, Any] = {}

@@ -30,12 +30,21 @@ def tiktok_call(w: Wiring, account_id: str, endpoint: str, call: Callable[[TikTo
     w.rate_budget.take(account_id, endpoint)
     try:
         return call(w.tiktok, token)
-    except TikTokReauthError as exc:
-        w.accounts.set_status(account_id, "reauth_required", exc.reason, w.now())
-        raise ReauthRequiredError(account_id, exc.reason) from None
-    except TikTokQuotaError as exc:
-        raise QuotaWaitError(exc.code, exc.reason) from None
-    except (TikTokRetryableError, UnknownOutcomeError) as exc:
-        raise TransientStepError(f"{endpoint}: {exc}") from None
     except TikTokError as exc:
-        raise PostRejectedError(exc.code, exc.reason) from None
+        w.metrics_tiktok_error(exc.code)
+        raise step_error(w, account_id, endpoint, exc) from None
+    except UnknownOutcomeError as exc:
+        w.metrics_tiktok_error("unknown_outcome")
+        raise TransientStepError(f"{endpoint}: {exc}") from None
+
+
+def step_error(w: Wiring, account_id: str, endpoint: str, exc: TikTokError) -> Exception:
+    """What the workflow does with TikTok's answer: ask for reauthorisation, wait, retry, or fail clearly."""
+    if isinstance(exc, TikTokReauthError):
+        w.accounts.set_status(account_id, "reauth_required", exc.reason, w.now())
+        return ReauthRequiredError(account_id, exc.reason)
+    if isinstance(exc, TikTokQuotaError):
+        return QuotaWaitError(exc.code, exc.reason)
+    if isinstance(exc, TikTokRetryableError):
+        return TransientStepError(f"{endpoint}: {exc}")
+    return PostRejectedError(exc.code, exc.reason)

@@ -257,3 +257,25 @@ def test_a_revoked_account_fails_its_posts_clearly(system: EmbeddedSystem) -> No
     system.put_object("posts/leaving/after.json", json.dumps({"video": "clip.mp4", **PREFS}).encode())
     post = system.wait_for_post("leaving", "posts/leaving/after.json", {"FAILED"})
     assert post["fail_reason"] == "reauth_required"
+
+
+def test_a_public_post_becomes_publicly_available_through_tiktoks_webhooks(system: EmbeddedSystem) -> None:
+    _drop(system, "posts/pub/media/public.mp4", video(label="public"))
+    manifest = {
+        "video": "media/public.mp4",
+        "mode": "direct",
+        "privacy_level": "PUBLIC_TO_EVERYONE",
+        "allow_comment": True,
+    }
+    _drop(system, "posts/pub/public.json", manifest)
+    post = system.wait_for_post("pub", "posts/pub/public.json", {"PUBLISH_COMPLETE", "FAILED"})
+    assert post["status"] == "PUBLISH_COMPLETE", (post.get("fail_reason"), post.get("fail_detail"))
+    for _ in range(100):  # moderation, then post.publish.publicly_available (signed, over HTTP)
+        post = system.api_get(f"/posts/{post['post_id']}")
+        if post.get("publicly_available"):
+            break
+        time.sleep(0.1)
+    assert post.get("publicly_available") is True and post["tiktok_post_ids"]
+    received = system.sandbox_post(post["publish_id"])
+    assert received["post_info"]["disable_comment"] is False
+    assert received["post_info"]["disable_duet"] is True  # not asked for: stays off
