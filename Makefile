@@ -59,11 +59,11 @@ test: lint typecheck security ## everything CI runs: lint, types, synth + securi
 test-fast: dev ## the test suites alone
 	$(PY) -m pytest
 
-demo: dev ## the whole flow locally: connect, post a generated video, follow it to PUBLISH_COMPLETE
-	@echo "make demo: the local embedded runtime is not built yet (see the open issue 'Local embedded run')" >&2; exit 2
+demo: dev ## the whole flow locally: connect, post a photo set and a generated video, follow them to PUBLISH_COMPLETE
+	$(PY) -m local.demo
 
-local: dev ## long-running local stack (sandbox, S3/DynamoDB endpoint, HTTP API)
-	@echo "make local: the local embedded runtime is not built yet (see the open issue 'Local embedded run')" >&2; exit 2
+local: dev ## long-running local stack (sandbox, S3/DynamoDB endpoint, HTTP API); LOCAL_FLAGS="--api-port 0 ..." for other ports
+	$(PY) -m local.serve $(LOCAL_FLAGS)
 
 bench: dev ## benchmarks into bench/results.json
 	@echo "make bench: the benchmarks are not built yet (see the open issue 'Benchmarks and resilience')" >&2; exit 2

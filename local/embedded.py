@@ -81,6 +81,7 @@ class EmbeddedSystem:
     sandbox_port: int = 0
     media_port: int = 0
     server: bool = False
+    aws_port: int = 0  # moto's server port when `server` (0: a free one)
 
     def __post_init__(self) -> None:
         self.clock = VirtualClock()
@@ -112,6 +113,7 @@ class EmbeddedSystem:
             env_overrides={"PULL_VIDEOS": "false", **self.env},
             secrets={"TikTokApp": json.dumps({"client_key": CLIENT_KEY, "client_secret": CLIENT_SECRET})},
             server=self.server,
+            server_port=self.aws_port,
         ).start()
         self.api = HttpApiServer(self.runtime, port=self.api_port).start()
         self.media = MediaServer(self.runtime, port=self.media_port).start()

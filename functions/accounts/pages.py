@@ -42,5 +42,5 @@ def connected_page(*, display_name: str, username: str, account_id: str) -> str:
 def error_page(message: str) -> str:
     return _page(
         "TikTok account not connected",
-        f'<h1 class="bad">Not connected</h1><p>{escape(message)}</p><p><a href="connect">Start again</a></p>',
+        f'<h1 class="bad">Not connected</h1><p>{escape(message)}</p><p><a href="/connect">Start again</a></p>',
     )

@@ -1,0 +1,194 @@
+"""`python -m local.serve` (`make local`): the whole system on this machine until Ctrl-C or SIGTERM.
+
+The CDK stack deployed into moto with every Lambda handler in process, served as AWS APIs on one endpoint
+(moto's server: S3, DynamoDB, SQS, Step Functions... for `aws --endpoint-url` and boto3), the HTTP API,
+the media server (what CloudFront serves) and the TikTok sandbox. It prints the endpoints and example
+commands on stdout, then the functions' logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import errno
+import logging
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+from local.demo import offline_aws_environment
+from local.embedded import EmbeddedSystem
+
+MIB = 1024 * 1024
+READY = "Serving until Ctrl-C or SIGTERM."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.serve",
+        description="Run the whole tiktok-publisher stack locally (moto, HTTP API, media server, TikTok "
+        "sandbox) until Ctrl-C or SIGTERM. Port 0 picks a free port.",
+    )
+    parser.add_argument("--api-port", type=int, default=8000, help="HTTP API (default 8000)")
+    parser.add_argument("--sandbox-port", type=int, default=8001, help="TikTok sandbox (default 8001)")
+    parser.add_argument("--media-port", type=int, default=8002, help="media server, the CDN (default 8002)")
+    parser.add_argument(
+        "--aws-port", type=int, default=5000, help="AWS endpoint: moto's server (default 5000)"
+    )
+    parser.add_argument(
+        "--unaudited", action="store_true", help="run as an unaudited TikTok app (APP_STATUS=unaudited)"
+    )
+    parser.add_argument(
+        "--chunk-mib", type=int, default=0, help="upload chunk size in MiB (default: the stack's own)"
+    )
+    parser.add_argument(
+        "--account", default="me", help="account id (alias) used in the connect link and examples"
+    )
+    parser.add_argument(
+        "--cdk-out", type=Path, help="reuse this synthesized cloud assembly (default: synthesize afresh)"
+    )
+    return parser
+
+
+def _stop_signal(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _signals_stop() -> Iterator[None]:
+    """SIGINT and SIGTERM both stop the system (raised as KeyboardInterrupt in the main thread)."""
+    previous = {s: signal.signal(s, _stop_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _uninterruptible() -> Iterator[None]:
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def start(system: EmbeddedSystem, aws_port: int) -> None:
+    """EmbeddedSystem.start with moto's server on `aws_port`."""
+    system.aws_port = aws_port
+    system.start()
+
+
+def _table_label(logical_id: str) -> str:
+    """`TablesPosts0238BDBA` -> `posts table`."""
+    name = re.sub(r"[0-9A-F]{8}$", "", logical_id).removeprefix("Tables")
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower() + " table"
+
+
+def banner(system: EmbeddedSystem, account: str) -> str:
+    rt = system.rt
+    if system.media is None or rt.endpoint_url is None:
+        raise RuntimeError("the system is not running in server mode")
+    aws, api, bucket = rt.endpoint_url, system.api_url, rt.bucket
+    tables = rt.physical_ids_of("AWS::DynamoDB::Table")
+    env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=" + rt.region
+    lines = [
+        "tiktok-publisher, running locally",
+        "",
+        f"  HTTP API        {api}",
+        f"  connect link    {api}/connect?alias={account}",
+        f"  TikTok sandbox  {system.sandbox_url}",
+        f"  media (CDN)     {system.media.base_url}",
+        f"  AWS endpoint    {aws}",
+        f"  bucket          {bucket}",
+        f"  state machine   {rt.state_machine_arn}",
+        *(f"  {_table_label(lid):<16}{name}" for lid, name in sorted(tables.items())),
+        f"  credentials     {env}",
+        "",
+        "Connect a sandbox creator: open the connect link in a browser, pick a creator, Authorize.",
+        "Then post (a bare video needs the account's preferences; a manifest carries its own settings):",
+        "",
+        f"  export {env}",
+        f"  curl -X PUT {api}/accounts/{account}/preferences -H 'Content-Type: application/json' \\",
+        """       -d '{"mode": "direct", "privacy_level": "SELF_ONLY", "caption": "from make local"}'""",
+        "  .venv/bin/python -c \"from local.media import video; open('video.mp4', 'wb').write(video())\"",
+        f"  aws --endpoint-url {aws} s3 cp video.mp4 s3://{bucket}/posts/{account}/",
+        f"  curl '{api}/posts?account={account}'",
+        f"  aws --endpoint-url {aws} dynamodb scan --table-name <table>",
+        f"  curl {system.sandbox_url}/_sandbox/posts   # what TikTok received (docs/sandbox.md)",
+        "",
+        READY,
+    ]
+    return "\n".join(lines)
+
+
+def busy_ports(args: argparse.Namespace) -> list[str]:
+    """The flags whose port cannot be bound on 127.0.0.1 (checked first: moto's server would wait forever
+    for a port it cannot bind)."""
+    busy: list[str] = []
+    for flag in ("api_port", "sandbox_port", "media_port", "aws_port"):
+        port = int(getattr(args, flag))
+        if port == 0:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+                busy.append(f"--{flag.replace('_', '-')} {port}")
+    return busy
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    offline_aws_environment()
+    out = stdout if stdout is not None else sys.stdout
+    env = {"APP_STATUS": "unaudited" if args.unaudited else "audited"}
+    if args.chunk_mib:
+        env["UPLOAD_CHUNK_BYTES"] = str(args.chunk_mib * MIB)
+    busy = busy_ports(args)
+    if busy:
+        print(f"port in use: {', '.join(busy)}; choose another (0: a free one)", file=sys.stderr)
+        return 2
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
+    system = EmbeddedSystem(
+        cdk_out=args.cdk_out,
+        env=env,
+        server=True,
+        api_port=args.api_port,
+        sandbox_port=args.sandbox_port,
+        media_port=args.media_port,
+    )
+    print(
+        "starting: cdk synth, deploy into moto, HTTP API, media server, TikTok sandbox ...", file=sys.stderr
+    )
+    with _signals_stop():
+        try:
+            # The functions log and print metrics to stdout: they go to stderr, stdout keeps the banner.
+            with contextlib.redirect_stdout(sys.stderr):
+                start(system, args.aws_port)
+                out.write(banner(system, args.account) + "\n")
+                out.flush()
+                while True:  # until a signal; a timed sleep lets the main thread run the handler even
+                    time.sleep(0.5)  # when the signal was delivered to another thread
+        except KeyboardInterrupt:
+            print("stopping", file=sys.stderr)
+        finally:
+            with _uninterruptible():
+                system.stop()
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
