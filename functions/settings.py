@@ -50,6 +50,12 @@ class Settings:
     http_timeout_seconds: float = 10.0
     pull_videos: bool = False
     upload_chunk_bytes: int = 64_000_000  # valid whether TikTok's "64 MB" means 10^6 or 2^20 bytes
+    # The review page (functions/review): every direct post goes through it when the operator asks for
+    # approval; otherwise only the direct posts whose author chose no privacy_level do.
+    review_all_direct_posts: bool = False
+    review_expiry_seconds: int = 259_200
+    review_base_url: str = ""  # <api>/review/ : where a review link points
+    review_link_key_arn: str = ""  # the Secrets Manager secret that signs review links
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -89,6 +95,10 @@ class Settings:
             http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),
             pull_videos=_env("PULL_VIDEOS", "false").lower() in {"1", "true", "yes"},
             upload_chunk_bytes=int(_env("UPLOAD_CHUNK_BYTES", "64000000")),
+            review_all_direct_posts=_env("REVIEW_ALL_DIRECT_POSTS", "false").lower() in {"1", "true", "yes"},
+            review_expiry_seconds=int(_env("REVIEW_EXPIRY_SECONDS", "259200")),
+            review_base_url=_env("REVIEW_BASE_URL").rstrip("/"),
+            review_link_key_arn=_env("REVIEW_LINK_KEY_ARN"),
         )
 
     def require(self, name: str) -> str:

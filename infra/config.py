@@ -8,6 +8,7 @@ from pathlib import Path
 from constructs import Construct
 
 APP_STATUSES = ("unaudited", "audited")
+MIN_REVIEW_SECONDS, MAX_REVIEW_SECONDS = 300, 14 * 86_400
 
 
 def _public_key(pem: str, path: str) -> str:
@@ -29,6 +30,10 @@ class DeploymentConfig:
     media_domain: str = ""
     media_certificate_arn: str = ""
     pull_videos: bool = False
+    # The review page: every direct post waits for the creator's approval when true (otherwise only those
+    # without an author's privacy level do); a review link, and the wait for it, last this long.
+    review_all_direct_posts: bool = False
+    review_expiry_seconds: int = 259_200
 
     @property
     def is_production(self) -> bool:
@@ -53,7 +58,14 @@ class DeploymentConfig:
             media_domain=ctx("media_domain", ""),
             media_certificate_arn=ctx("media_certificate_arn", ""),
             pull_videos=ctx("pull_videos", "false").lower() in {"1", "true", "yes"},
+            review_all_direct_posts=ctx("review_all_direct_posts", "false").lower() in {"1", "true", "yes"},
+            review_expiry_seconds=int(ctx("review_expiry_seconds", cls.review_expiry_seconds)),
         )
+        if not MIN_REVIEW_SECONDS <= config.review_expiry_seconds <= MAX_REVIEW_SECONDS:
+            raise ValueError(
+                f"context review_expiry_seconds must be between {MIN_REVIEW_SECONDS} and {MAX_REVIEW_SECONDS} "
+                "(a review must end well within the workflow's 30-day limit)"
+            )
         if config.media_domain and not config.media_certificate_arn:
             raise ValueError(
                 "context media_domain needs media_certificate_arn (an ACM certificate in us-east-1)"

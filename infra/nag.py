@@ -78,8 +78,9 @@ ACKNOWLEDGMENTS: tuple[tuple[str, str, str], ...] = (
     (
         "stack",
         "AwsSolutions-APIG4",
-        "Only three routes are open, each protected another way: /connect and /oauth/callback by the single-use "
-        "OAuth state bound to a cookie, /webhooks/tiktok by TikTok's HMAC signature; all others use IAM auth",
+        "Only the public routes are open, each protected another way: /connect and /oauth/callback by the "
+        "single-use OAuth state bound to a cookie, /webhooks/tiktok by TikTok's HMAC signature, /review/{token} by "
+        "an HMAC-signed, expiring link for one post; all others use IAM auth",
     ),
     ("stack", "Serverless-SQSRedrivePolicy", "The flagged queues are the dead-letter queues themselves"),
     (
@@ -110,6 +111,23 @@ ACKNOWLEDGMENTS: tuple[tuple[str, str, str], ...] = (
         "AwsSolutions-CFR4",
         "Without the operator's own media domain, CloudFront's default certificate is used, whose TLS policy "
         "CloudFront fixes; set media_domain and media_certificate_arn to enforce TLS 1.2 (minimum_protocol_version)",
+    ),
+    (
+        "stack",
+        "AwsSolutions-IAM5[Resource::<FunctionsregisterreviewE4659904.Arn>:*]",
+        _LAMBDA_ARN_VERSIONS,
+    ),
+    (
+        "Http",
+        "AwsSolutions-APIG4",
+        "GET and POST /review/{token} are open too: the token is an HMAC-signed, expiring link for one post's "
+        "review (the review-link key never leaves the functions), checked before anything is read or changed",
+    ),
+    (
+        "Functions",
+        "AwsSolutions-SMG4",
+        "The review-link key is a random HMAC key; rotating it (any new random value, by hand) only voids open "
+        "review links, so a rotation Lambda would add code and no protection",
     ),
 )
 

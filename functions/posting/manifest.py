@@ -2,6 +2,9 @@
 
 A manifest is a JSON object (a `*.json` file under `posts/<account>/`, or the body of `POST /posts`).
 Every error names the field that is wrong and why, in words a person understands.
+
+A direct post without `privacy_level` is valid: its author made no choice, and TikTok forbids choosing one
+for them, so the post waits for the creator on the review page (functions/review) instead.
 """
 
 from __future__ import annotations
@@ -47,7 +50,9 @@ class PostManifest(BaseModel):
     caption: str | None = Field(default=None, description="video caption (direct posts only)")
     title: str | None = Field(default=None, description="photo post title")
     description: str | None = Field(default=None, description="photo post description")
-    privacy_level: PrivacyLevel | None = None
+    privacy_level: PrivacyLevel | None = Field(
+        default=None, description="direct posts; left out, the creator chooses it on the review page"
+    )
     allow_comment: bool = False
     allow_duet: bool = False
     allow_stitch: bool = False
@@ -93,8 +98,6 @@ class PostManifest(BaseModel):
         out: list[str] = []
         if (self.video is None) == (self.photos is None):
             out.append("name exactly one of 'video' or 'photos'")
-        if self.mode == "direct" and self.privacy_level is None:
-            out.append("privacy_level is required for direct posts: TikTok forbids a default")
         if self.mode == "inbox" and self.privacy_level is not None:
             out.append("privacy_level applies to direct posts only; the creator picks it in the TikTok app")
         if self.branded_content and self.privacy_level is PrivacyLevel.SELF_ONLY:

@@ -3,6 +3,9 @@
 Reads the media with a few ranged reads (size, container, codec, duration, frame rate, dimensions), asks
 TikTok's creator_info what this creator may post now, and checks the manifest against both and against
 what the app's audit status allows. A post that breaks a rule fails here, with the rule named.
+
+A direct post without a privacy level chosen by its author (or every direct post, when the operator asks for
+approval) is marked for review: the workflow then waits for the creator's decision on the review page.
 """
 
 from __future__ import annotations
@@ -14,11 +17,23 @@ from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
 from functions.posting.rules import check_photo, check_privacy, check_video, interactions
 from functions.posting.tiktok_calls import tiktok_call
+from functions.settings import AppStatus, Settings
 from functions.store.errors import NotFoundError
-from functions.tiktok.models import CreatorInfo
+from functions.tiktok.models import CreatorInfo, PrivacyLevel
 from functions.wiring import Wiring
 
 CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
+
+
+def review_reason(manifest: PostManifest, settings: Settings) -> str | None:
+    """Why this post waits for the creator on the review page, or None when it goes straight on."""
+    if manifest.mode != "direct":
+        return None  # the creator finishes an inbox upload in the TikTok app
+    if manifest.privacy_level is None:
+        return "its author chose no privacy level, so the creator chooses it on the review page"
+    if settings.review_all_direct_posts:
+        return "this deployment asks for every direct post to be approved on the review page"
+    return None
 
 
 def creator_info(w: Wiring, account_id: str) -> CreatorInfo:
@@ -81,6 +96,14 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
             )
         media["photos"] = photos
     check_privacy(manifest, creator, w.settings.app_status)
+    review = review_reason(manifest, w.settings)
+    if review and w.settings.app_status is AppStatus.UNAUDITED:
+        # Whatever the creator picks on the review page must be SELF_ONLY: refuse now what can never post.
+        check_privacy(
+            manifest.model_copy(update={"privacy_level": PrivacyLevel.SELF_ONLY}),
+            creator,
+            w.settings.app_status,
+        )
     flags = interactions(manifest, creator)
     source = "PULL_FROM_URL" if manifest.kind == "photo" or w.pull_videos else "FILE_UPLOAD"
     if source == "PULL_FROM_URL" and not w.settings.media_base_url:
@@ -100,11 +123,18 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
         }
     }
     publish_at = publish_at_text(manifest, now)
+    result: dict[str, Any] = {"review": review is not None}
     if publish_at:
+        result["publish_at"] = publish_at
+    if review:
+        # The review step parks the post (AWAITING_REVIEW); the creator's decision schedules it.
+        fields["review"] = {"reason": review}
+        w.posts.update_fields(post_id, fields, now)
+    elif publish_at:
         w.posts.transition(post_id, "SCHEDULED", now=now, note=f"waits until {publish_at}", fields=fields)
-        return {"publish_at": publish_at}
-    w.posts.update_fields(post_id, fields, now)
-    return {}
+    else:
+        w.posts.update_fields(post_id, fields, now)
+    return result
 
 
 def _reader(w: Wiring, bucket: str, key: str, version_id: str | None) -> ReadRange:

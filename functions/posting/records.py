@@ -67,9 +67,13 @@ def failed_post(base: dict[str, Any], *, reason: str, detail: str, now: int) -> 
 
 
 def public_view(post: dict[str, Any]) -> dict[str, Any]:
-    """A post as the API and events show it: no task token, no upload URL."""
+    """A post as the API and events show it: no task token, no upload URL. A post waiting for review shows
+    its review link on top (`review_url`; the link names this post only and expires at `review.expires_at`)."""
     view = {k: v for k, v in post.items() if k not in PRIVATE_FIELDS and k != "status_rank"}
     upload = view.get("upload")
     if isinstance(upload, dict):
         view["upload"] = {k: v for k, v in upload.items() if k not in PRIVATE_FIELDS}
+    review = view.get("review")
+    if post.get("status") == "AWAITING_REVIEW" and isinstance(review, dict) and review.get("url"):
+        view["review_url"] = review["url"]
     return view

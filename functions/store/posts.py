@@ -150,11 +150,13 @@ class PostStore(TableStore):
         note: str = "",
         fields: dict[str, Any] | None = None,
         allow_same_rank: bool = False,
+        from_status: str | None = None,
     ) -> bool:
         """Move the post to `status`, with `fields`, in one conditional write; False when refused.
 
         Refused when the post is terminal or already at a higher rank (equal rank too, unless
-        `allow_same_rank`). NotFoundError when there is no such post.
+        `allow_same_rank`), or, with `from_status`, when it is not in that status now (one decision
+        wins when several race from the same status). NotFoundError when there is no such post.
         """
         rank = _rank(status)
         fields = fields or {}
@@ -171,6 +173,9 @@ class PostStore(TableStore):
             f" AND {expr.name('status_rank')} {'<=' if allow_same_rank else '<'} {expr.value(rank)}"
             f" AND NOT ({expr.name('status')} IN ({terminal}))"
         )
+        if from_status is not None:
+            _rank(from_status)
+            condition += f" AND {expr.name('status')} = {expr.value(from_status)}"
         return self._conditional_update(post_id, expr, condition)
 
     def update_fields(

@@ -1,4 +1,4 @@
-"""The HTTP API: public OAuth and webhook routes, IAM-authorised management routes."""
+"""The HTTP API: public OAuth, webhook and review-page routes, IAM-authorised management routes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ ROUTES: tuple[tuple[str, str, str, bool], ...] = (
     ("GET", "/accounts/{account_id}", "api", True),
     ("DELETE", "/accounts/{account_id}", "api", True),
     ("PUT", "/accounts/{account_id}/preferences", "api", True),
+    ("GET", "/review/{token}", "review", False),
+    ("POST", "/review/{token}", "review", False),
 )
+# Functions that write review links (`<api>/review/<token>`) learn the API's address from here.
+REVIEW_LINK_FUNCTIONS = ("register_review", "review")
 
 _ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","routeKey":"$context.routeKey",'
@@ -73,6 +77,11 @@ class HttpApi(Construct):
                 integration=integration,
                 authorizer=iam_auth if needs_iam else apigw.HttpNoneAuthorizer(),
             )
+
+        for name in REVIEW_LINK_FUNCTIONS:
+            fn = functions.get(name)
+            if isinstance(fn, lambda_.Function):
+                fn.add_environment("REVIEW_BASE_URL", f"{self.url}review")
 
     @property
     def url(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -18,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import bundling
+from infra.config import DeploymentConfig
 from infra.constructs.tables import Tables
 
 # Capabilities a spec may name.
@@ -31,6 +32,8 @@ MEDIA_READ = "media_read"
 EVENTS = "events"
 APP_CREDENTIALS = "app_credentials"  # the TikTok app credentials alone (the webhook verifies signatures)
 WEBHOOK_QUEUE = "webhook_queue"
+REVIEW_LINKS = "review_links"  # the key that signs and checks review links
+TASK_ANSWER = "task_answer"  # answer the publishing workflow's task tokens (resume a waiting post)
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,26 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         timeout_seconds=60,
     ),
     _spec("finish", "Workflow: record the outcome and emit the event", ACCOUNTS, POSTS, QUOTA, EVENTS),
+    _spec(
+        "register_review",
+        "Workflow: park a post for review, issue its signed review link, announce it",
+        POSTS,
+        EVENTS,
+        REVIEW_LINKS,
+        TASK_ANSWER,
+        memory_mb=256,
+    ),
+    _spec(
+        "review",
+        "GET and POST /review/{token}: the review page, with fresh creator_info",
+        TOKENS,
+        ACCOUNTS,
+        POSTS,
+        QUOTA,
+        MEDIA_READ,
+        REVIEW_LINKS,
+        TASK_ANSWER,
+    ),
 )
 
 
@@ -151,6 +174,23 @@ class Functions(Construct):
         self._bucket = media_bucket
         self._secret = app_secret
         self._webhook_queue = webhook_queue
+        # Read here rather than passed in: the review settings concern these functions and the workflow only.
+        config = DeploymentConfig.from_context(self)
+        review_environment = {
+            "REVIEW_ALL_DIRECT_POSTS": "true" if config.review_all_direct_posts else "false",
+            "REVIEW_EXPIRY_SECONDS": str(config.review_expiry_seconds),
+        }
+        # Signs review links (HMAC-SHA256). Rotating it by hand (any new random value) voids open links only.
+        self.review_link_key = secretsmanager.Secret(
+            self,
+            "ReviewLinkKey",
+            description="tiktok-publisher: the key that signs review links (random; never leaves the functions)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False
+            ),
+            encryption_key=tables.token_key,
+            removal_policy=removal_policy,
+        )
         code = bundling.code_asset()
         self.layer = lambda_.LayerVersion(
             self,
@@ -198,6 +238,7 @@ class Functions(Construct):
                 log_group=log_group,
                 logging_format=lambda_.LoggingFormat.JSON,
                 environment={
+                    **review_environment,
                     **environment,
                     "POWERTOOLS_SERVICE_NAME": f"tiktok-publisher-{spec.name.replace('_', '-')}",
                     "POWERTOOLS_METRICS_NAMESPACE": "TikTokPublisher",
@@ -241,6 +282,29 @@ class Functions(Construct):
             )
         if WEBHOOK_QUEUE in caps:
             self._webhook_queue.grant_send_messages(fn)
+        if REVIEW_LINKS in caps:
+            self.review_link_key.grant_read(fn)
+            fn.add_environment("REVIEW_LINK_KEY_ARN", self.review_link_key.secret_arn)
+        if TASK_ANSWER in caps:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
+                    resources=[self._state_machine_arn(fn)],
+                )
+            )
+
+    @staticmethod
+    def _state_machine_arn(fn: lambda_.Function) -> str:
+        """The publishing state machine's ARN, by name: the machine invokes some of these functions, so a
+        reference to it would be a dependency cycle (docs/decisions.md, "task-token permission by name")."""
+        stack = Stack.of(fn)
+        name = getattr(stack, "state_machine_name", f"{stack.stack_name}-publish")
+        return stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=str(name),
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
 
     @staticmethod
     def _event_bus_arn(fn: lambda_.Function) -> str:

@@ -1,13 +1,18 @@
-"""The publishing state machine: Prepare -> [wait for publish_at] -> ReserveQuota -> Init -> Upload -> Await
--> Finish, with every failure caught into a recorded failure.
+"""The publishing state machine: Prepare -> [review] -> [wait for publish_at] -> ReserveQuota -> Init -> Upload
+-> Await -> Finish, with every failure caught into a recorded failure.
 
 State data stays small and secret-free: the post id plus each step's short result under its own key
 (`$.prepare`, `$.quota`, `$.init`, `$.upload`, `$.outcome`). Tokens and media never travel through it.
 Timestamps are written as YYYY-MM-DDTHH:MM:SSZ (whole seconds, Z), the only form every runtime compares.
-A direct video whose webhook arrives passes 11 states, whatever its size.
+A direct video whose webhook arrives passes 11 states, whatever its size (the choice after Prepare routes to
+the review, the publish_at wait or ReserveQuota at once, so a post without review pays nothing for it).
+A post that needs review waits in AwaitReview (a task token kept on the post) until the creator decides on
+the review page; when the review link expires first, the post fails with `review_expired`.
 """
 
 from __future__ import annotations
+
+import json
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_lambda as lambda_
@@ -15,6 +20,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+
+from infra.config import DeploymentConfig
 
 # Errors raised by our steps (Python class names, which Lambda reports as the error type).
 TRANSIENT_ERRORS = ["TransientStepError"]
@@ -37,9 +44,12 @@ class PublishWorkflow(Construct):
         state_machine_name: str,
         await_timeout: Duration,
         removal_policy: RemovalPolicy,
+        review_timeout: Duration | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         fns = functions
+        if review_timeout is None:  # the review link's lifetime (context review_expiry_seconds)
+            review_timeout = Duration.seconds(DeploymentConfig.from_context(self).review_expiry_seconds)
 
         record_failure = self._task(
             "RecordFailure",
@@ -88,16 +98,59 @@ class PublishWorkflow(Construct):
         await_outcome.add_catch(check, errors=["States.Timeout"], result_path="$.timeout")
         await_outcome.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
 
+        await_review = tasks.LambdaInvoke(
+            self,
+            "AwaitReview",
+            lambda_function=fns["register_review"],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "post_id": sfn.JsonPath.string_at("$.post_id"),
+                    "task_token": sfn.JsonPath.task_token,
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(review_timeout),
+            retry_on_service_exceptions=False,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        self._retry(await_review)
+        hours = max(1, round(review_timeout.to_seconds() / 3600))
+        expired_cause = {
+            "errorMessage": f"review_expired: nobody posted or discarded it on the review page within {hours} "
+            "hours, so its review link expired and nothing was sent to TikTok; post it again for a new link"
+        }
+        review_expired = sfn.Pass(
+            self,
+            "ReviewExpired",
+            result=sfn.Result.from_object({"Error": "PostRejectedError", "Cause": json.dumps(expired_cause)}),
+            result_path="$.error",
+        )
+        review_expired.next(record_failure)
+        await_review.add_catch(review_expired, errors=["States.Timeout"], result_path="$.error")
+        await_review.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+
         wait_publish_at = sfn.Wait(
             self, "WaitForPublishAt", time=sfn.WaitTime.timestamp_path("$.prepare.publish_at")
         )
         wait_quota = sfn.Wait(self, "WaitForQuota", time=sfn.WaitTime.timestamp_path("$.quota.retry_at"))
         wait_poll = sfn.Wait(self, "WaitBeforePoll", time=sfn.WaitTime.seconds_path("$.outcome.wait_seconds"))
 
-        has_publish_at = (
-            sfn.Choice(self, "HasPublishAt?")
-            .when(sfn.Condition.is_present("$.prepare.publish_at"), wait_publish_at.next(reserve))
+        wait_publish_at.next(reserve)
+        publish_at = sfn.Condition.is_present("$.prepare.publish_at")
+        needs_review = (
+            sfn.Choice(self, "NeedsReview?")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.prepare.review"),
+                    sfn.Condition.boolean_equals("$.prepare.review", True),
+                ),
+                await_review,
+            )
+            .when(publish_at, wait_publish_at)
             .otherwise(reserve)
+        )
+        has_publish_at = (
+            sfn.Choice(self, "HasPublishAt?").when(publish_at, wait_publish_at).otherwise(reserve)
         )
         quota_ok = (
             sfn.Choice(self, "QuotaReserved?")
@@ -128,7 +181,8 @@ class PublishWorkflow(Construct):
             .otherwise(wait_poll.next(check))
         )
         finish.next(sfn.Succeed(self, "Done"))
-        prepare.next(has_publish_at)
+        prepare.next(needs_review)
+        await_review.next(has_publish_at)
         reserve.next(quota_ok)
         init.next(needs_upload)
         upload.next(upload_done)

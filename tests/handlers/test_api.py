@@ -104,7 +104,11 @@ def test_post_posts_records_and_starts_one_execution(api_world: World) -> None:
         (None, "not json", "not valid JSON"),
         (None, "[1]", "JSON object"),
         ({"video": "a.mp4", "privacy_level": "SELF_ONLY"}, None, "account: required"),
-        ({"account": "pub", "video": "a.mp4"}, None, "privacy_level is required"),
+        (
+            {"account": "pub", "video": "a.mp4", "mode": "inbox", "privacy_level": "SELF_ONLY"},
+            None,
+            "privacy_level applies to direct posts only",
+        ),
         (
             {"account": "pub", "video": "../other/a.mp4", "privacy_level": "SELF_ONLY"},
             None,
@@ -183,7 +187,7 @@ def test_preferences_are_validated_like_a_manifest(api_world: World) -> None:
         and account["daily_post_cap"] == 3
     )
     for bad, expected in (
-        ({"mode": "direct"}, "privacy_level is required"),
+        ({"mode": "inbox", "privacy_level": "SELF_ONLY"}, "privacy_level applies to direct posts only"),
         ({"video": "x.mp4"}, "not a posting"),
         ({"mode": "inbox", "daily_post_cap": 0}, "daily_post_cap"),
     ):

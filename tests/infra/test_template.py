@@ -7,6 +7,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
+import pytest
+
+from functions.posting.finish import failure_from
+from infra.config import DeploymentConfig
 from infra.constructs.api import ROUTES
 from infra.constructs.functions import FUNCTION_SPECS, TOKENS
 from tests.infra.conftest import resources_of
@@ -107,13 +112,20 @@ def test_every_task_retries_with_jitter_and_catches_into_a_recorded_failure(temp
         "ResultPath": "$.timeout",
         "Next": "CheckStatus",
     }
+    assert states["AwaitReview"]["Resource"].endswith("lambda:invoke.waitForTaskToken")
+    assert states["AwaitReview"]["TimeoutSeconds"] == 259_200  # cdk.json review_expiry_seconds
+    assert states["AwaitReview"]["Catch"][0] == {
+        "ErrorEquals": ["States.Timeout"],
+        "ResultPath": "$.error",
+        "Next": "ReviewExpired",
+    }
 
 
 def test_a_direct_video_with_webhook_passes_at_most_twelve_states(template: dict[str, Any]) -> None:
     states = _definition(template)["States"]
     path, name = [], _definition(template)["StartAt"]
     choices = {
-        "HasPublishAt?": "ReserveQuota",
+        "NeedsReview?": "ReserveQuota",
         "QuotaReserved?": "InitPost",
         "NeedsUpload?": "UploadChunks",
         "UploadDone?": "AwaitOutcome",
@@ -126,6 +138,47 @@ def test_a_direct_video_with_webhook_passes_at_most_twelve_states(template: dict
             break
     assert path[-1] == "Done"
     assert len(path) <= 12, path
+
+
+def test_a_post_needing_review_waits_then_goes_on_or_fails_clearly(template: dict[str, Any]) -> None:
+    states = _definition(template)["States"]
+    route = states["NeedsReview?"]
+    assert route["Choices"][0]["Next"] == "AwaitReview"  # before publish_at: nothing waits unreviewed
+    assert route["Default"] == "ReserveQuota"
+    await_review = states["AwaitReview"]
+    assert await_review["Next"] == "HasPublishAt?"
+    assert await_review["Parameters"]["Payload"] == {
+        "post_id.$": "$.post_id",
+        "task_token.$": "$$.Task.Token",
+    }
+    assert await_review["ResultPath"] is None  # the decision lives on the post record, not in the state
+    expired = states["ReviewExpired"]
+    assert expired["Next"] == "RecordFailure" and expired["ResultPath"] == "$.error"
+    assert expired["Result"]["Error"] == "PostRejectedError"
+    reason, detail = failure_from(expired["Result"])  # what RecordFailure writes on the post
+    assert reason == "review_expired" and "within 72 hours" in detail and "nothing was sent" in detail
+    assert states["HasPublishAt?"]["Default"] == "ReserveQuota"
+
+
+def test_the_review_functions_answer_task_tokens_and_read_the_link_key(template: dict[str, Any]) -> None:
+    functions = {
+        str(v["Properties"]["Handler"]).split(".")[2]: v
+        for v in resources_of(template, "AWS::Lambda::Function").values()
+        if str(v["Properties"].get("Handler", "")).startswith("functions.handlers.")
+    }
+    for name in ("review", "register_review"):
+        env = functions[name]["Properties"]["Environment"]["Variables"]
+        assert {"REVIEW_LINK_KEY_ARN", "REVIEW_BASE_URL", "REVIEW_EXPIRY_SECONDS"} <= set(env), name
+        assert env["REVIEW_ALL_DIRECT_POSTS"] == "false"
+    for name, fn in functions.items():
+        if name not in ("review", "register_review"):
+            assert "REVIEW_LINK_KEY_ARN" not in fn["Properties"]["Environment"]["Variables"], name
+    policies = json.dumps(resources_of(template, "AWS::IAM::Policy"))
+    assert "states:SendTaskSuccess" in policies
+    (key,) = [k for k in resources_of(template, "AWS::SecretsManager::Secret") if "ReviewLinkKey" in k]
+    secret = template["Resources"][key]["Properties"]
+    assert secret["GenerateSecretString"]["PasswordLength"] == 64
+    assert "KmsKeyId" in secret
 
 
 def test_no_token_field_travels_through_the_workflow(template: dict[str, Any]) -> None:
@@ -193,3 +246,14 @@ def test_without_a_signing_key_there_is_no_media_domain(tmp_path: Path) -> None:
     build_app(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []}).synth()
     plain = json.loads((tmp_path / "TikTokPublisher.template.json").read_text())
     assert resources_of(plain, "AWS::CloudFront::Distribution") == {}
+
+
+def test_review_context_is_read_and_bounded() -> None:
+    config = DeploymentConfig.from_context(
+        cdk.App(context={"review_all_direct_posts": True, "review_expiry_seconds": 600})
+    )
+    assert config.review_all_direct_posts is True and config.review_expiry_seconds == 600
+    assert DeploymentConfig.from_context(cdk.App()).review_all_direct_posts is False
+    for bad in (60, 30 * 86_400):
+        with pytest.raises(ValueError, match="review_expiry_seconds"):
+            DeploymentConfig.from_context(cdk.App(context={"review_expiry_seconds": bad}))

@@ -34,6 +34,8 @@ SPEC_NAMES = {
     "register_wait",
     "check_status",
     "finish",
+    "register_review",
+    "review",
 }
 Calls = list[tuple[str, Any]]
 

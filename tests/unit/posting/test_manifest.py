@@ -28,6 +28,12 @@ def test_a_minimal_direct_video() -> None:
     assert (m.allow_comment, m.allow_duet, m.allow_stitch) == (False, False, False)  # TikTok's UX: off
 
 
+def test_a_direct_post_without_privacy_is_valid_and_left_to_the_creator() -> None:
+    m = parse_manifest({"video": "a.mp4", "caption": "hi"})
+    assert m.mode == "direct" and m.privacy_level is None  # never a default: the review page asks
+    assert parse_manifest({"photos": ["a.jpg"]}).privacy_level is None
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -35,7 +41,6 @@ def test_a_minimal_direct_video() -> None:
         (b"[1]", "JSON object"),
         ({"video": "a.mp4", "photos": ["b.jpg"], "privacy_level": "SELF_ONLY"}, "exactly one of"),
         ({}, "exactly one of"),
-        ({"video": "a.mp4"}, "privacy_level is required"),
         ({"video": "a.mp4", "mode": "inbox", "privacy_level": "SELF_ONLY"}, "direct posts only"),
         (
             {"video": "a.mp4", "privacy_level": "SELF_ONLY", "branded_content": True},

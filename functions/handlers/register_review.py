@@ -1,0 +1,16 @@
+"""Workflow step AwaitReview: parks the post for the creator's review (functions.review.flow)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.handlers.step import step_handler
+from functions.review.flow import register_review
+from functions.wiring import Wiring
+
+
+@step_handler
+def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> None:
+    register_review(w, event["post_id"], event["task_token"])
