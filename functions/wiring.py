@@ -73,7 +73,9 @@ class Wiring:
         """One TikTokError metric with the error code as a dimension (the dashboard's "errors by code")."""
         from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-        with single_metric(name="TikTokError", unit=MetricUnit.Count, value=1, namespace="TikTokPublisher") as metric:
+        with single_metric(
+            name="TikTokError", unit=MetricUnit.Count, value=1, namespace="TikTokPublisher"
+        ) as metric:
             metric.add_dimension(name="code", value=code[:100] or "unknown")
 
     @cached_property
@@ -152,10 +154,9 @@ class Wiring:
         """The CloudFront signing key (PEM), when the deployment signs pull URLs; cached by Powertools."""
         if not (self.settings.media_key_pair_id and self.settings.media_signing_secret_arn):
             return None
-        from aws_lambda_powertools.utilities import parameters
+        from functions.store.secrets import media_signing_key
 
-        pem = parameters.get_secret(self.settings.media_signing_secret_arn, max_age=300)
-        return pem.encode() if isinstance(pem, str) else bytes(pem)
+        return media_signing_key(self.settings.media_signing_secret_arn)
 
     @cached_property
     def tiktok(self) -> TikTokClient:

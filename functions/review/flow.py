@@ -40,10 +40,10 @@ from functions.review.choices import (
     parse_form,
     problems,
 )
-from functions.review.key import review_link_key
-from functions.review.links import LinkError, ReviewLink, sign, url_of, verify
+from functions.review.links import MIN_KEY_BYTES, LinkError, ReviewLink, sign, url_of, verify
 from functions.review.page import FormPage, Preview, form_page, message_page, status_page
 from functions.store.posts import STATUS_RANK
+from functions.store.secrets import review_link_key
 from functions.tiktok.errors import TikTokError, TikTokQuotaError, TikTokReauthError
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
 from functions.wiring import Wiring
@@ -57,7 +57,7 @@ TOKEN_CLEARED = dict.fromkeys(("task_token",))  # a decision uses the task token
 
 
 def _key(w: Wiring) -> bytes:
-    return review_link_key(w.settings.require("review_link_key_arn"))
+    return review_link_key(w.settings.require("review_link_key_arn"), MIN_KEY_BYTES)
 
 
 # ------------------------------------------------------------------------------- the workflow's step

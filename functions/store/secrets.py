@@ -40,3 +40,31 @@ def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
             )
         found.append(field.strip())
     return found[0], found[1]
+
+
+def _plain_secret(secret_arn: str, what: str) -> bytes:
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+    try:
+        value: Any = parameters.get_secret(secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+    except parameters.GetParameterError as exc:
+        raise StoreError(f"cannot read the {what} {secret_arn}: {exc}") from exc
+    return (value.encode() if isinstance(value, str) else bytes(value)).strip()
+
+
+def review_link_key(secret_arn: str, min_bytes: int) -> bytes:
+    """The key that signs review links (a random string CDK generates). Rotating it voids open links."""
+    key = _plain_secret(secret_arn, "review-link key")
+    if len(key) < min_bytes:
+        raise SecretInvalidError(
+            f"the review-link key {secret_arn} must hold at least {min_bytes} characters"
+        )
+    return key
+
+
+def media_signing_key(secret_arn: str) -> bytes:
+    """The PEM private key whose public half CloudFront trusts for the media domain's signed URLs."""
+    key = _plain_secret(secret_arn, "media signing key")
+    if b"PRIVATE KEY" not in key:
+        raise SecretInvalidError(f"the media signing key {secret_arn} must hold a PEM private key")
+    return key

@@ -83,3 +83,20 @@ def test_a_secret_that_is_not_a_json_object(secrets: Any, text: str) -> None:
 def test_an_unknown_secret(secrets: Any) -> None:
     with pytest.raises(StoreError, match="cannot read the TikTok app secret"):
         tiktok_app_credentials("arn:aws:secretsmanager:eu-west-1:123456789012:secret:missing-AbCdEf")
+
+
+def test_the_review_and_media_keys_are_checked_and_never_shown(aws: None) -> None:
+    from functions.store.clients import aws_client
+    from functions.store.secrets import media_signing_key, review_link_key
+
+    manager = aws_client("secretsmanager")
+    short = manager.create_secret(Name="review-short", SecretString="abc")["ARN"]
+    good = manager.create_secret(Name="review-good", SecretString="k" * 40)["ARN"]
+    pem = manager.create_secret(Name="media-pem", SecretString="not a key")["ARN"]
+    with pytest.raises(SecretInvalidError, match="at least 32") as info:
+        review_link_key(short, 32)
+    assert "abc" not in str(info.value)
+    assert review_link_key(good, 32) == b"k" * 40
+    with pytest.raises(SecretInvalidError, match="PEM private key") as bad:
+        media_signing_key(pem)
+    assert "not a key" not in str(bad.value)
