@@ -144,7 +144,8 @@ class TikTokPublisherStack(Stack):
                 fn.add_environment("MEDIA_KEY_PAIR_ID", media.key_pair_id)
                 fn.add_environment("MEDIA_SIGNING_SECRET_ARN", media.signing_secret.secret_arn)
                 fn.add_environment("PULL_VIDEOS", "true" if config.pull_videos else "false")
-            media.signing_secret.grant_read(functions["init_post"])
+            for name in ("init_post", "review"):  # pull URLs and review-page previews
+                media.signing_secret.grant_read(functions[name])
             CfnOutput(self, "MediaBaseUrl", value=media.base_url)
             CfnOutput(self, "MediaSigningSecretArn", value=media.signing_secret.secret_arn)
 

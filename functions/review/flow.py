@@ -24,6 +24,7 @@ from functions.posting.errors import (
     TransientStepError,
 )
 from functions.posting.finish import EVENT_SOURCE
+from functions.posting.init import media_url
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.outcome import failure_of
 from functions.posting.rate_budget import RateBudget
@@ -373,11 +374,16 @@ def _preview(w: Wiring, opened: Opened) -> Preview:
     bucket = str((post.get("media") or {}).get("bucket") or "")
     prepared = post.get("prepared") or {}
     items = [prepared["video"]] if opened.kind == "video" else list(prepared.get("photos") or [])
-    urls = [
-        w.media.presign_get(bucket, str(item["key"]), item.get("version_id"), PREVIEW_URL_SECONDS)
-        for item in items
-    ]
+    urls = [_preview_url(w, bucket, str(item["key"]), item.get("version_id")) for item in items]
     return Preview(kind=opened.kind, urls=urls, duration_seconds=_duration(post))
+
+
+def _preview_url(w: Wiring, bucket: str, key: str, version_id: str | None) -> str:
+    """The exact object version, for a short time: through the media domain when there is one (CloudFront,
+    signed; the media server in a local run), else an S3 presigned URL."""
+    if w.settings.media_base_url:
+        return media_url(w, key, version_id)
+    return w.media.presign_get(bucket, key, version_id, PREVIEW_URL_SECONDS)
 
 
 def _facts(post: Mapping[str, Any]) -> list[str]:

@@ -31,9 +31,10 @@ LOG = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Any]
 
+# Keys a handler run set that the process did not have before (removed when the runtime stops).
+_LEFT_SET: set[str] = set()
 # One lock for the process: os.environ is shared by every thread.
 _HANDLER_LOCK = threading.RLock()
-_UNSET = object()
 
 
 @dataclass
@@ -107,18 +108,28 @@ class LocalFunction:
 
 @contextmanager
 def applied_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set `values` in os.environ and restore each key afterwards; never clears the environment, so
-    other threads never see it empty."""
-    previous = {key: os.environ.get(key, _UNSET) for key in values}
+    """Set `values` in os.environ and restore the keys that had a value afterwards.
+
+    Keys that were absent are left set rather than deleted: other threads (moto's state machine
+    interpreter, botocore) copy os.environ while handlers run, and a key deleted between their listing
+    and their read raises KeyError there. A stale function setting outside a handler run is harmless; the
+    runtime removes them when it stops (`clear_left_environment`)."""
+    previous = {key: os.environ[key] for key in values if key in os.environ}
+    _LEFT_SET.update(key for key in values if key not in os.environ and key not in _LEFT_SET)
     os.environ.update(values)
     try:
         yield
     finally:
         for key, old in previous.items():
-            if old is _UNSET:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = str(old)
+            os.environ[key] = old
+
+
+def clear_left_environment() -> None:
+    """Remove the keys handler runs left set (see applied_environment); call once no handler runs."""
+    with _HANDLER_LOCK:
+        for key in sorted(_LEFT_SET):
+            os.environ.pop(key, None)
+        _LEFT_SET.clear()
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:

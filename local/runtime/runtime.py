@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from local.runtime.lambdas import InProcessLambdas, LocalFunction
+from local.runtime.lambdas import InProcessLambdas, LocalFunction, clear_left_environment
 from local.runtime.moto_patches import (
     copy_to_executing_backend,
     fast_time_patches,
@@ -216,6 +216,7 @@ class LocalAws:
             self._mock.stop()
             self._mock = None
         self._lambdas.stop()
+        clear_left_environment()
         while self._patches:
             self._patches.pop().stop()
         self._clients.clear()

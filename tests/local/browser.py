@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -226,3 +227,53 @@ class Browser:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(self._call("GET", f"{self._session}/screenshot")))
         return path
+
+    # ------------------------------------------------------------------------- forms and whole pages
+
+    def enabled(self, element: str) -> bool:
+        return bool(self._call("GET", f"{self._session}/element/{element}/enabled"))
+
+    def prop(self, element: str, name: str) -> Any:
+        """A DOM property of the element (`value`, `checked`, `selectedIndex`...)."""
+        return self._call("GET", f"{self._session}/element/{element}/property/{name}")
+
+    def execute(self, script: str, *args: Any) -> Any:
+        """The value of a synchronous script run in the page (`arguments[0]`... are `args`)."""
+        return self._call("POST", f"{self._session}/execute/sync", {"script": script, "args": list(args)})
+
+    def wait_until(self, check: Callable[[], object], what: str) -> None:
+        """Until `check()` is true (after a change that a page script reacts to)."""
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if check():
+                return
+            time.sleep(0.05)
+        raise BrowserError(f"{what}: not so on {self.url} within {self.timeout} s")
+
+    def page_screenshot(self, path: Path) -> Path:
+        """The whole page, not only the window: the window is fitted to the page's height for the shot."""
+        rect = self._call("GET", f"{self._session}/window/rect")
+        width, height = rect["width"], rect["height"]
+        measure = (
+            "return [window.outerHeight - window.innerHeight, window.innerHeight,"
+            " document.documentElement.scrollHeight];"
+        )
+        try:
+            # Shrunk first, so that the scroll height is the content's, not the window's; then grown
+            # until nothing scrolls (content sized in vh grows with the window).
+            self._call("POST", f"{self._session}/window/rect", {"width": width, "height": 300})
+            for _ in range(5):
+                chrome, inner, content = self.execute(measure)
+                if content <= inner:
+                    break
+                self._call(
+                    "POST", f"{self._session}/window/rect", {"width": width, "height": chrome + content}
+                )
+            self.execute("window.scrollTo(0, 0);")
+            return self.screenshot(path)
+        finally:
+            self._call("POST", f"{self._session}/window/rect", {"width": width, "height": height})
+
+    def console(self) -> list[dict[str, Any]]:
+        """The browser's log entries (console errors, blocked loads, CSP violations) since the last call."""
+        return list(self._call("POST", f"{self._session}/se/log", {"type": "browser"}))

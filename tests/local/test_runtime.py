@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -304,7 +305,8 @@ def test_invoke_runs_the_handler_with_its_environment_and_a_context(
     runtime = make_runtime(handler_overrides={"api": api}, env_overrides={"EXTRA_SETTING": "on"})
     assert "EXTRA_SETTING" not in os.environ
     assert runtime.invoke("api", {"a": 1}) == {"echo": {"a": 1}}
-    assert "EXTRA_SETTING" not in os.environ  # restored
+    # Left set while the runtime runs (other threads may be reading os.environ), removed when it stops.
+    assert os.environ["EXTRA_SETTING"] == "on"
     assert seen["env_table"] == runtime.function_env("api")["POSTS_TABLE"]
     assert seen["env_extra"] == "on"
     assert seen["function_name"] == runtime.physical_name("api")
@@ -586,3 +588,15 @@ def test_media_server_serves_objects_with_ranges_like_cloudfront(
 )
 def test_parse_range(header: str | None, expected: Any) -> None:
     assert parse_range(header, 100) == expected
+
+
+def test_stopping_removes_the_settings_handler_runs_left(cdk_out: Path) -> None:
+    runtime = LocalAws(
+        cdk_out=cdk_out, handler_overrides={"api": lambda e, c: {}}, env_overrides={"LEFT_BY_A_RUN": "yes"}
+    ).start()
+    try:
+        runtime.invoke("api", {})
+        assert os.environ["LEFT_BY_A_RUN"] == "yes"
+    finally:
+        runtime.stop()
+    assert "LEFT_BY_A_RUN" not in os.environ
