@@ -102,10 +102,10 @@ def offline_aws_environment(region: str = "eu-west-1") -> None:
             "AWS_CONTAINER_AUTHORIZATION_TOKEN",
         }:
             del os.environ[name]
+    # moto accepts any credentials; these fake ones keep boto3 from looking for real ones.
+    os.environ.update(dict.fromkeys(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "testing"))
     os.environ.update(
         {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             "AWS_CONFIG_FILE": os.devnull,
