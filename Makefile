@@ -65,8 +65,8 @@ demo: dev ## the whole flow locally: connect, post a photo set and a generated v
 local: dev ## long-running local stack (sandbox, S3/DynamoDB endpoint, HTTP API); LOCAL_FLAGS="--api-port 0 ..." for other ports
 	$(PY) -m local.serve $(LOCAL_FLAGS)
 
-bench: dev ## benchmarks into bench/results.json
-	@echo "make bench: the benchmarks are not built yet (see the open issue 'Benchmarks and resilience')" >&2; exit 2
+bench: dev ## benchmarks: bench/results.json and bench/results.png (about 8-10 minutes on 2 cores)
+	$(PY) -m bench.run
 
 deploy: synth ## deploy to the AWS account of your credentials (bootstrapped with cdk bootstrap)
 	npx cdk deploy --app cdk.out --require-approval broadening

@@ -17,6 +17,7 @@ from functions.posting.errors import (
 )
 from functions.posting.manifest import PostManifest
 from functions.posting.media_urls import pull_url
+from functions.posting.quota import hold_from_init
 from functions.posting.tiktok_calls import step_error
 from functions.tiktok.chunks import plan_chunks
 from functions.tiktok.errors import (
@@ -88,6 +89,9 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
         raise step_error(w, account_id, "init", exc) from None
     now = w.now()
     w.posts.set_publish_id(post_id, result.publish_id, now)
+    hold_from_init(
+        w.quota, account_id=account_id, post_id=post_id, inbox=manifest.mode == "inbox", now=now + 1
+    )
     fields: dict[str, Any] = {}
     if upload is not None:
         fields["upload"] = {**upload, "offset": 0, "complete": False}

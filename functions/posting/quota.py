@@ -74,6 +74,16 @@ def reserve_post(
     return QuotaDecision(True)
 
 
+# TikTok counts a post from its init; our clock has whole seconds and TikTok's may run a little ahead.
+INIT_MARGIN_SECONDS = 120
+
+
+def hold_from_init(ledger: SlotLedger, *, account_id: str, post_id: str, inbox: bool, now: int) -> None:
+    """Move the post's slot so its 24 hours run from the init TikTok counts, not from the reservation."""
+    key = inbox_ledger(account_id) if inbox else posts_ledger(account_id)
+    ledger.hold_until(key, post_id, now + DAY + INIT_MARGIN_SECONDS, now)
+
+
 def release_inbox(ledger: SlotLedger, *, account_id: str, post_id: str, now: int) -> bool:
     return ledger.release(inbox_ledger(account_id), post_id, now)
 

@@ -143,6 +143,16 @@ class SlotLedger(TableStore):
             return False
         return True
 
+    def hold_until(self, ledger_key: str, holder: str, until: int, now: int) -> bool:
+        """Keep the holder's live slots taken until at least `until` (never shortened); False if it holds
+        none. A post's window starts when TikTok counts it (at init), which may be well after the
+        reservation, so the slot is moved to match."""
+        extended = False
+        for slot in self._slots(ledger_key).values():
+            if slot.holder == holder and slot.free_at > now:
+                extended = self._renew(ledger_key, slot, holder, now, until) is not None or extended
+        return extended
+
     def _renew(self, ledger_key: str, slot: _Slot, holder: str, now: int, until: int) -> Reserved | None:
         if slot.free_at >= until:
             return Reserved(ledger_key, slot_key(slot.index), slot.free_at)

@@ -259,3 +259,14 @@ def test_renewal_lost_to_a_release_reserves_afresh(dynamodb: Any, tables: dict[s
     assert isinstance(again, Reserved)
     assert again.free_at == NOW + 10 + DAY
     assert plain.usage(users, NOW + 10, 2) == (1, NOW + 10 + DAY)
+
+
+def test_hold_until_moves_a_holders_slot_later_never_earlier(tables: dict[str, str]) -> None:
+    ledger = SlotLedger(tables["quota"])
+    key = "posts#alice"
+    ledger.reserve(key, capacity=2, window_seconds=100, holder="p1", now=1000)
+    assert ledger.hold_until(key, "p1", 1500, now=1010)
+    assert ledger.usage(key, 1400, 2) == (1, 1500)
+    assert ledger.hold_until(key, "p1", 1200, now=1020)  # already later: kept
+    assert ledger.usage(key, 1400, 2) == (1, 1500)
+    assert not ledger.hold_until(key, "nobody", 2000, now=1020)

@@ -1,0 +1,1 @@
+"""Benchmarks and the resilience run (`make bench`, `python -m bench.run`); see bench/README.md."""
