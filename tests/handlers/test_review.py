@@ -25,6 +25,7 @@ from functions.store.accounts import Account
 from functions.tiktok.errors import TikTokQuotaError
 from functions.tiktok.models import CreatorInfo
 from tests.support.events import load_event
+from tests.support.executions import parked_execution
 from tests.support.lambda_context import FakeContext
 from tests.support.world import BUCKET, World
 
@@ -162,30 +163,7 @@ def _post(r: Review, post_id: str, *, kind: str = "video", duration: float = 12.
 
 def _parked_execution(r: Review, post_id: str) -> tuple[str, str]:
     """A real execution waiting on a task token (moto runs it): (execution ARN, token)."""
-    sfn, sqs = r.world.client("stepfunctions"), r.world.client("sqs")
-    queue = sqs.create_queue(QueueName=f"review-{post_id}")["QueueUrl"]
-    definition = {
-        "StartAt": "AwaitReview",
-        "States": {
-            "AwaitReview": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "TimeoutSeconds": 600,
-                "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-                "End": True,
-            }
-        },
-    }
-    machine = sfn.create_state_machine(
-        name=f"m-{post_id}", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine, name=post_id, input="{}")["executionArn"]
-    for _ in range(250):
-        messages = sqs.receive_message(QueueUrl=queue).get("Messages", [])
-        if messages:
-            return str(arn), str(json.loads(messages[0]["Body"])["token"])
-        time.sleep(0.02)
-    raise AssertionError("the execution never reached its wait")
+    return parked_execution(r.world, post_id)
 
 
 def _execution(r: Review, arn: str, *, settle: bool = True) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from functions.posting.quota import inbox_ledger, posts_ledger
 from functions.store.accounts import Account
 from functions.webhooks.processor import process
 from tests.support.events import load_event
+from tests.support.executions import parked_execution
 from tests.support.lambda_context import FakeContext
 from tests.support.world import World
 
@@ -52,32 +53,9 @@ def _event(event: str, **content: Any) -> str:
 
 def _waiting_execution(w: World, post_id: str) -> str:
     """A real execution parked on a task token (moto runs it), whose token is stored on the post."""
-    sfn, sqs = w.client("stepfunctions"), w.client("sqs")
-    queue = sqs.create_queue(QueueName=f"tokens-{post_id}")["QueueUrl"]
-    definition = {
-        "StartAt": "Wait",
-        "States": {
-            "Wait": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "TimeoutSeconds": 60,
-                "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-                "End": True,
-            }
-        },
-    }
-    machine = sfn.create_state_machine(
-        name=f"m-{post_id}", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
-    )["stateMachineArn"]
-    arn = sfn.start_execution(stateMachineArn=machine, name=post_id, input="{}")["executionArn"]
-    for _ in range(200):
-        messages = sqs.receive_message(QueueUrl=queue).get("Messages", [])
-        if messages:
-            token = json.loads(messages[0]["Body"])["token"]
-            assert w.wiring.posts.update_fields(post_id, {"task_token": token}, NOW)
-            return str(arn)
-        time.sleep(0.02)
-    raise AssertionError("the execution never reached its wait")
+    arn, token = parked_execution(w, post_id, timeout_seconds=60)
+    assert w.wiring.posts.update_fields(post_id, {"task_token": token}, NOW)
+    return arn
 
 
 def _status(w: World, arn: str) -> dict[str, Any]:
