@@ -17,6 +17,7 @@ from functions.posting.manifest import (
     ACCOUNT_ID_PATTERN,
     POSTS_PREFIX,
     ManifestError,
+    PostManifest,
     bare_video_manifest,
     check_publish_at,
     parse_manifest,
@@ -72,17 +73,22 @@ class PostIntake:
         if kind == "photo":
             return Intake(None, note="a photo: photos are posted through a manifest")
         post_id = post_id_for_object(bucket, key, version_id)
-        base = new_post(
-            post_id=post_id,
-            account_id=account_id,
-            source="s3",
-            bucket=bucket,
-            origin_key=key,
-            manifest=None,
-            media_keys=[],
-            now=now,
-        )
-        base["media"]["origin_version_id"] = version_id
+
+        def record(manifest: PostManifest | None, media_keys: list[str]) -> dict[str, Any]:
+            post = new_post(
+                post_id=post_id,
+                account_id=account_id,
+                source="s3",
+                bucket=bucket,
+                origin_key=key,
+                manifest=manifest,
+                media_keys=media_keys,
+                now=now,
+            )
+            post["media"]["origin_version_id"] = version_id
+            return post
+
+        base = record(None, [])
         try:
             if kind == "unknown":
                 raise ManifestError(
@@ -109,17 +115,7 @@ class PostIntake:
             return self._reject(base, "invalid_manifest", str(exc), now)
         except _NoAccountError as exc:
             return self._reject(base, "account_not_connected", str(exc), now)
-        post = new_post(
-            post_id=post_id,
-            account_id=account_id,
-            source="s3",
-            bucket=bucket,
-            origin_key=key,
-            manifest=manifest,
-            media_keys=keys,
-            now=now,
-        )
-        post["media"]["origin_version_id"] = version_id
+        post = record(manifest, keys)
         if kind == "video":
             post["media"]["version_ids"] = {key: version_id}
         return self._accept(post, now)
