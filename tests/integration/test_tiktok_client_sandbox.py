@@ -36,21 +36,26 @@ class Source:
         return io.BytesIO(self.data[offset:])
 
 
-@pytest.fixture
-def tiktok(fresh_sandbox: SandboxServer) -> Iterator[tuple[TikTokClient, str]]:
+def _client_for(sandbox: SandboxServer, creator: str) -> tuple[TikTokClient, str]:
+    """A client of the sandbox and a token of `creator` (issued without the consent page)."""
+    scopes = ["user.info.basic", "video.upload", "video.publish"]
     token = requests.post(
-        f"{fresh_sandbox.base_url}/_sandbox/tokens",
-        timeout=5,
-        json={"creator": "sandbox_public", "scopes": ["user.info.basic", "video.upload", "video.publish"]},
-    ).json()
+        f"{sandbox.base_url}/_sandbox/tokens", timeout=5, json={"creator": creator, "scopes": scopes}
+    )
     client = TikTokClient(
         client_key=CLIENT_KEY,
         client_secret=CLIENT_SECRET,
-        api_base_url=fresh_sandbox.base_url,
-        auth_base_url=fresh_sandbox.base_url,
+        api_base_url=sandbox.base_url,
+        auth_base_url=sandbox.base_url,
         sleep=lambda _s: None,
     )
-    yield client, str(token["access_token"])
+    return client, str(token.json()["access_token"])
+
+
+@pytest.fixture
+def tiktok(fresh_sandbox: SandboxServer) -> Iterator[tuple[TikTokClient, str]]:
+    client, token = _client_for(fresh_sandbox, "sandbox_public")
+    yield client, token
     requests.delete(f"{fresh_sandbox.base_url}/_sandbox/faults", timeout=5)
 
 
@@ -170,18 +175,7 @@ def test_reads_retry_429_bursts_and_5xx(
 
 
 def test_a_creator_at_the_daily_cap_is_a_quota_wait(fresh_sandbox: SandboxServer) -> None:
-    token = requests.post(
-        f"{fresh_sandbox.base_url}/_sandbox/tokens",
-        timeout=5,
-        json={"creator": "sandbox_capped", "scopes": ["user.info.basic", "video.upload", "video.publish"]},
-    ).json()
-    client = TikTokClient(
-        client_key=CLIENT_KEY,
-        client_secret=CLIENT_SECRET,
-        api_base_url=fresh_sandbox.base_url,
-        auth_base_url=fresh_sandbox.base_url,
-        sleep=lambda _s: None,
-    )
+    client, token = _client_for(fresh_sandbox, "sandbox_capped")
     with pytest.raises(TikTokQuotaError) as info:
-        client.creator_info(token["access_token"])
+        client.creator_info(token)
     assert info.value.code == "spam_risk_too_many_posts"
