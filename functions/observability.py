@@ -8,11 +8,13 @@ so a careless `logger.info(response)` still cannot leak a token.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-from aws_lambda_powertools.logging.types import PowertoolsLogRecord
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.logging.types import PowertoolsLogRecord
 
 REDACTED = "[redacted]"
 
@@ -71,5 +73,22 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(logger_formatter=RedactingFormatter(), log_uncaught_exceptions=True)
-tracer = Tracer()
+# Not Tracer()'s default patch-everything: that imports botocore, requests and sqlite3 while the handler
+# module loads, undoing the lazy boto3 import (functions/store/clients.py). `trace_calls` patches the two
+# libraries this code calls through, when it first builds a client for them.
+tracer = Tracer(auto_patch=False)
 metrics = Metrics()
+
+TRACED_LIBRARIES = ("botocore", "requests")
+_traced: set[str] = set()
+
+
+def trace_calls(library: str) -> None:
+    """Record `library`'s calls as X-Ray subsegments from now on (patches once; no-op with tracing off).
+
+    X-Ray patches the library's classes, so clients built before this call are traced too."""
+    if library not in TRACED_LIBRARIES:
+        raise ValueError(f"not a traced library: {library!r} (one of {TRACED_LIBRARIES})")
+    if library not in _traced:
+        tracer.patch([library])
+        _traced.add(library)

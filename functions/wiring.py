@@ -10,7 +10,7 @@ import time
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
-from functions.settings import Settings
+from functions.observability import trace_calls
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from functions.accounts.connect import ConnectFlow
     from functions.accounts.tokens import AccessTokens
     from functions.posting.rate_budget import RateBudget
+    from functions.settings import Settings
     from functions.store.accounts import AccountStore
     from functions.store.dedupe import DedupeStore
     from functions.store.media import MediaStore
@@ -100,6 +101,7 @@ class Wiring:
     def uploader(self) -> ChunkUploader:
         from functions.tiktok.upload import ChunkUploader
 
+        trace_calls("requests")
         return ChunkUploader(sleep=self._sleep)
 
     @cached_property
@@ -162,6 +164,7 @@ class Wiring:
     def tiktok(self) -> TikTokClient:
         from functions.tiktok.client import TikTokClient
 
+        trace_calls("requests")
         client_key, client_secret = self.app_credentials()
         timeout = self.settings.http_timeout_seconds
         return TikTokClient(

@@ -12,12 +12,15 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from functions.store.accounts import Account, AccountStore
-from functions.store.oauth_state import OAuthStateStore
-from functions.store.tokens import TokenStore
-from functions.tiktok.client import TikTokClient
 from functions.tiktok.errors import TikTokError, UnknownOutcomeError
+
+if TYPE_CHECKING:
+    from functions.store.oauth_state import OAuthStateStore
+    from functions.store.tokens import TokenStore
+    from functions.tiktok.client import TikTokClient
 
 # user.info.basic: who connected; video.upload: inbox drafts; video.publish: direct posts and creator_info.
 REQUIRED_SCOPES = ("user.info.basic", "video.upload", "video.publish")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.manifest import ManifestError, PostManifest, parse_manifest
 from functions.posting.quota import quota_left
-from functions.store.accounts import Account
 from functions.tiktok.errors import TikTokError
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.store.accounts import Account
+    from functions.wiring import Wiring
 
 PREFERENCE_FIELDS = frozenset(PostManifest.model_fields) - {
     "video",

@@ -11,14 +11,16 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from functions.posting.errors import ReauthRequiredError, TransientStepError
-from functions.store.accounts import AccountStore
 from functions.store.errors import ConflictError
-from functions.store.tokens import StoredTokens, TokenStore
-from functions.tiktok.client import TikTokClient
 from functions.tiktok.errors import TikTokError, TikTokReauthError, UnknownOutcomeError
+
+if TYPE_CHECKING:
+    from functions.store.accounts import AccountStore
+    from functions.store.tokens import StoredTokens, TokenStore
+    from functions.tiktok.client import TikTokClient
 
 REFRESH_MARGIN_SECONDS = 600  # refresh when less than this is left (access tokens live 2 h)
 LEASE_SECONDS = 30

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import wiring
 from functions.accounts.management import account_view, disconnect, save_preferences
@@ -20,8 +19,12 @@ from functions.posting.manifest import ManifestError
 from functions.posting.outcome import resume_waiting
 from functions.posting.records import public_view
 from functions.settings import settings
-from functions.store.accounts import Account
 from functions.store.posts import STATUS_RANK, TERMINAL
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from functions.store.accounts import Account
 
 app = APIGatewayHttpResolver()
 

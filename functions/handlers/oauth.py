@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import wiring
 from functions.accounts.connect import COOKIE_NAME, STATE_TTL_SECONDS, ConnectError
 from functions.accounts.pages import PAGE_HEADERS, connected_page, error_page
 from functions.observability import logger, metrics, tracer
 from functions.settings import settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = APIGatewayHttpResolver()
 

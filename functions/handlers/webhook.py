@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import wiring
 from functions.observability import logger, metrics, tracer
 from functions.settings import settings
 from functions.webhooks.receiver import judge
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def _answer(status: int, message: str) -> dict[str, Any]:

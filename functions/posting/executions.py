@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-from functions.wiring import Wiring
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 
 def start_execution(w: Wiring, post_id: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.quota import release_inbox, release_post
 from functions.posting.records import public_view
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 EVENT_SOURCE = "tiktok-publisher"
 CLEARED_ON_FAILURE = dict.fromkeys(("task_token", "upload_url"))  # nothing left to resume or upload

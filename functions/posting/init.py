@@ -9,7 +9,7 @@ Never repeated blindly. If an earlier attempt may have reached TikTok without us
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import (
     PostRejectedError,
@@ -34,7 +34,9 @@ from functions.tiktok.models import (
     VideoPostInfo,
     VideoSourceInfo,
 )
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 
 def media_url(w: Wiring, key: str, version_id: str | None) -> str:

@@ -11,7 +11,7 @@ import json
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.manifest import (
     ACCOUNT_ID_PATTERN,
@@ -24,10 +24,12 @@ from functions.posting.manifest import (
     resolve_media_key,
 )
 from functions.posting.records import failed_post, new_post, post_id_for_object, post_id_for_request
-from functions.store.accounts import Account, AccountStore
 from functions.store.errors import InvalidJsonError, NotFoundError, ObjectTooLargeError
-from functions.store.media import MediaStore
-from functions.store.posts import PostStore
+
+if TYPE_CHECKING:
+    from functions.store.accounts import Account, AccountStore
+    from functions.store.media import MediaStore
+    from functions.store.posts import PostStore
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm")
 MANIFEST_SUFFIX = ".json"

@@ -41,7 +41,7 @@ class ManifestError(ValueError):
 
 
 class PostManifest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, str_strip_whitespace=True)
 
     account: str | None = Field(default=None, description="the connected account to post to")
     video: str | None = Field(default=None, description="S3 key of the video (relative to the manifest)")

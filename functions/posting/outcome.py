@@ -10,12 +10,14 @@ came to store the token). A conditional write on the status decides the race, so
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError
 from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.fail_reasons import describe_fail_reason
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 # Poll backoff after the webhook did not come in time (seconds), capped; status fetch allows 30/min.
 POLL_DELAYS = (5, 10, 20, 40, 80, 160, 300)

@@ -10,7 +10,7 @@ approval) is marked for review: the workflow then waits for the creator's decisi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.manifest import PostManifest, publish_at_text
@@ -20,7 +20,9 @@ from functions.posting.tiktok_calls import tiktok_call
 from functions.settings import AppStatus, Settings
 from functions.store.errors import NotFoundError
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
 

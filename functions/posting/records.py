@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from functions.posting.manifest import PostManifest
+if TYPE_CHECKING:
+    from functions.posting.manifest import PostManifest
 
 # Fields kept out of API responses and events: the task token resumes a workflow; the upload URL is a
 # short-lived credential to write media to TikTok.

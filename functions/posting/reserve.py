@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
 from functions.posting.quota import reserve_post
 from functions.settings import AppStatus
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 
 def _z(ts: int) -> str:

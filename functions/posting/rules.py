@@ -4,12 +4,15 @@ before anything is sent to TikTok. Each failure names the rule in words a person
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from functions.posting.errors import PostRejectedError
-from functions.posting.manifest import PostManifest
-from functions.posting.media_probe import ImageProbe, VideoProbe
 from functions.settings import AppStatus
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
+
+if TYPE_CHECKING:
+    from functions.posting.manifest import PostManifest
+    from functions.posting.media_probe import ImageProbe, VideoProbe
 
 MAX_VIDEO_BYTES = 4 * 1024**3
 MAX_PHOTO_BYTES = 20 * 1024**2

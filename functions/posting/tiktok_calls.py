@@ -4,7 +4,7 @@ to what the workflow does with them (retry, wait for quota, ask for reauthorisat
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from functions.posting.errors import (
     PostRejectedError,
@@ -12,7 +12,6 @@ from functions.posting.errors import (
     ReauthRequiredError,
     TransientStepError,
 )
-from functions.tiktok.client import TikTokClient
 from functions.tiktok.errors import (
     TikTokError,
     TikTokQuotaError,
@@ -20,7 +19,10 @@ from functions.tiktok.errors import (
     TikTokRetryableError,
     UnknownOutcomeError,
 )
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.tiktok.client import TikTokClient
+    from functions.wiring import Wiring
 
 T = TypeVar("T")
 

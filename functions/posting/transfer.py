@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.tiktok.chunks import ChunkPlan, plan_chunks
@@ -20,8 +20,10 @@ from functions.tiktok.errors import (
     UploadTaskMissingError,
     UploadUrlExpiredError,
 )
-from functions.tiktok.upload import ChunkUploader
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.tiktok.upload import ChunkUploader
+    from functions.wiring import Wiring
 
 SAFETY_SECONDS = 30.0  # stop sending this long before the Lambda's own deadline
 

@@ -13,7 +13,7 @@ import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -47,7 +47,9 @@ from functions.store.posts import STATUS_RANK
 from functions.store.secrets import review_link_key
 from functions.tiktok.errors import TikTokError, TikTokQuotaError, TikTokReauthError
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 AWAITING = "AWAITING_REVIEW"
 PREVIEW_URL_SECONDS = 3600  # the page's media URLs; opening the page again makes new ones

@@ -48,6 +48,10 @@ def _new_client(service: str, region: str) -> Any:
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
+    from functions.observability import trace_calls  # noqa: PLC0415
+
+    trace_calls("botocore")
+
     if _session is None:
         _session = boto3.session.Session()
     config = Config(

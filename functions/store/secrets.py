@@ -7,6 +7,7 @@ Errors name the missing field, never a value.
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from functions.store.errors import SecretInvalidError, StoreError
@@ -15,11 +16,20 @@ SECRET_MAX_AGE_SECONDS = 300
 _FIELDS = ("client_key", "client_secret")
 
 
-def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
-    """(client_key, client_secret) from a JSON secret {"client_key": ..., "client_secret": ...}."""
-    # Heavy (hundreds of ms): imported only by the functions that need the secret.
+def _parameters() -> ModuleType:
+    """Powertools' parameters utility, its Secrets Manager calls traced."""
+    # Heavy (hundreds of ms): imported only by the functions that need a secret.
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
 
+    from functions.observability import trace_calls  # noqa: PLC0415
+
+    trace_calls("botocore")
+    return parameters
+
+
+def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
+    """(client_key, client_secret) from a JSON secret {"client_key": ..., "client_secret": ...}."""
+    parameters = _parameters()
     try:
         value: Any = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     except parameters.TransformParameterError:
@@ -43,8 +53,7 @@ def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
 
 
 def _plain_secret(secret_arn: str, what: str) -> bytes:
-    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
+    parameters = _parameters()
     try:
         value: Any = parameters.get_secret(secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
     except parameters.GetParameterError as exc:

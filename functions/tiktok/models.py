@@ -61,7 +61,7 @@ class PostStatus(StrEnum):
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     def to_api(self) -> dict[str, Any]:
         """The JSON object TikTok expects: enum values as strings, unset optional fields left out."""
@@ -69,7 +69,7 @@ class _Request(BaseModel):
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
 
 
 # ---------------------------------------------------------------------------------------------- OAuth
@@ -108,7 +108,7 @@ class TokenSet(BaseModel):
     `.get_secret_value()` only where they are sent or encrypted.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, hide_input_in_errors=True)
 
     access_token: SecretStr
     refresh_token: SecretStr

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.posting.finish import emit
 from functions.posting.outcome import apply_tiktok_status, resume_waiting
 from functions.posting.quota import release_inbox
 from functions.store.posts import TERMINAL
-from functions.wiring import Wiring
+
+if TYPE_CHECKING:
+    from functions.wiring import Wiring
 
 DEDUPE_TTL_SECONDS = 7 * 86_400  # longer than TikTok's 72 h of retries plus the signature tolerance
 REMOVAL_REASONS = {

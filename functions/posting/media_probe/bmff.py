@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.limits import _MAX_TOP_LEVEL
-from functions.posting.media_probe.reader import _Reader
 from functions.posting.media_probe.results import MediaProbeError
+
+if TYPE_CHECKING:
+    from functions.posting.media_probe.reader import _Reader
 
 _BOX = struct.Struct(">I4s")
 _U16 = struct.Struct(">H")

@@ -4,6 +4,7 @@ and the duration of files written live (no Duration, no DefaultDuration, unknown
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.ebml import (
     _BLOCK,
@@ -18,8 +19,10 @@ from functions.posting.media_probe.ebml import (
     _vint,
 )
 from functions.posting.media_probe.limits import _MAX_CLUSTER_CHILDREN, _MAX_TAIL_CANDIDATES, _TAIL_WINDOWS
-from functions.posting.media_probe.reader import _Reader
 from functions.posting.media_probe.results import MediaProbeError
+
+if TYPE_CHECKING:
+    from functions.posting.media_probe.reader import _Reader
 
 
 def _block_time(data: bytes, start: int, end: int, track: int) -> int | None:

@@ -4,11 +4,14 @@ duration from the last fragment in the tail of the file."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.bmff import _U32, _U64, _first_box, _iter_boxes, _walk_top_level
 from functions.posting.media_probe.limits import _MAX_META_BYTES, _MAX_TAIL_CANDIDATES, _TAIL_WINDOWS
-from functions.posting.media_probe.reader import _Reader
 from functions.posting.media_probe.results import MediaProbeError
+
+if TYPE_CHECKING:
+    from functions.posting.media_probe.reader import _Reader
 
 
 @dataclass

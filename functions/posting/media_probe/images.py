@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.bmff import _U16, _U32, _iter_boxes, _walk_top_level
 from functions.posting.media_probe.limits import _MAX_JPEG_SEGMENTS, _MAX_META_BYTES
-from functions.posting.media_probe.reader import _Reader
 from functions.posting.media_probe.results import MediaProbeError
+
+if TYPE_CHECKING:
+    from functions.posting.media_probe.reader import _Reader
 
 
 def _jpeg_size(reader: _Reader) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.clusters import _cluster_times, _last_cluster_time
 from functions.posting.media_probe.ebml import (
@@ -34,8 +35,10 @@ from functions.posting.media_probe.ebml import (
     _element_header,
 )
 from functions.posting.media_probe.limits import _CHUNK, _CLUSTER_WINDOW, _MAX_LEVEL1, _MAX_META_BYTES
-from functions.posting.media_probe.reader import _Reader
 from functions.posting.media_probe.results import MediaProbeError, VideoProbe
+
+if TYPE_CHECKING:
+    from functions.posting.media_probe.reader import _Reader
 
 _MATROSKA_CODECS = {
     "V_VP8": "vp8",

@@ -6,12 +6,15 @@ import math
 import struct
 import zlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.bmff import _U32, _U64, _first_box, _fourcc, _iter_boxes, _walk_top_level
 from functions.posting.media_probe.fragmented import _first_fragment, _last_fragment_end
 from functions.posting.media_probe.limits import MAX_MOOV_BYTES
-from functions.posting.media_probe.reader import _Reader
 from functions.posting.media_probe.results import MediaProbeError, VideoProbe
+
+if TYPE_CHECKING:
+    from functions.posting.media_probe.reader import _Reader
 
 _ISO_CODECS = {
     b"avc1": "h264",
