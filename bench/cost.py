@@ -195,7 +195,7 @@ def one_post(system: EmbeddedSystem, meter: Meter, kind: str, index: int, timeou
         if record["status"] == "SEND_TO_USER_INBOX":
             system.sandbox_control(f"posts/{record['publish_id']}/complete", {"public": False})
     record = _wait_post(system, post_id, {"PUBLISH_COMPLETE", "FAILED"}, timeout)
-    settle(system, meter)
+    settle(system)
     invocations, aws_calls = meter.since(mark)
     calls_after = tiktok_calls(system)
     tiktok = {
@@ -379,7 +379,7 @@ def measure(workdir: Path, per_kind: int = 2, timeout: float = 90.0) -> dict[str
     meter = Meter()
     results: dict[str, Any] = {}
     with quiet_stdout(), meter.installed():
-        with running_system(meter, cdk_out=default_out, env=ENV, virtual_time=True) as (system, _):
+        with running_system(cdk_out=default_out, env=ENV) as (system, _):
             _connect(system)
             results.update(
                 _run_kinds(
@@ -390,9 +390,7 @@ def measure(workdir: Path, per_kind: int = 2, timeout: float = 90.0) -> dict[str
                     timeout,
                 )
             )
-        with running_system(
-            meter, cdk_out=short_out, env=ENV, virtual_time=True, sandbox_config={"webhook_urls": []}
-        ) as (system, _):
+        with running_system(cdk_out=short_out, env=ENV, sandbox_config={"webhook_urls": []}) as (system, _):
             _connect(system)
             results.update(_run_kinds(system, meter, ["direct_video_no_webhook"], per_kind, timeout))
     direct = results["direct_video_webhook"]

@@ -1,7 +1,5 @@
 """Driving the embedded system for the cost and resilience runs: a synthesized app, meters on the local
-runtime, a virtual clock that waits correctly, and views of the sandbox and of our own records.
-
-Nothing here changes how the system behaves, except `virtual_waits` (see its docstring).
+runtime, and views of the sandbox and of our own records. Nothing here changes how the system behaves.
 """
 
 from __future__ import annotations
@@ -9,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import math
 import os
 import sys
 import threading
@@ -26,6 +23,7 @@ from unittest import mock
 import requests
 
 from local.embedded import EmbeddedSystem
+from local.virtual_time import EventClock
 
 # The runtime sets each function's environment around its run and puts the previous values back; a key
 # the process did not have is removed again, while moto's own threads (Step Functions calling Lambda)
@@ -116,8 +114,6 @@ class Meter:
     invocations: list[Invocation] = field(default_factory=list)
     calls: list[AwsCall] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    active: int = 0
-    last_change: float = 0.0  # time.monotonic() of the last handler start or end
     _local: threading.local = field(default_factory=threading.local)
 
     def mark(self) -> tuple[int, int]:
@@ -147,9 +143,6 @@ class Meter:
                 sqs = sum(1 for r in records if isinstance(r, dict) and r.get("eventSource") == "aws:sqs")
                 previous = getattr(meter._local, "function", None)
                 meter._local.function = name
-                with meter.lock:
-                    meter.active += 1
-                    meter.last_change = time.monotonic()
                 started = time.perf_counter()
                 try:
                     return handler(event, context)
@@ -157,8 +150,6 @@ class Meter:
                     elapsed = time.perf_counter() - started
                     meter._local.function = previous
                     with meter.lock:
-                        meter.active -= 1
-                        meter.last_change = time.monotonic()
                         meter.invocations.append(Invocation(name, function.memory_mb, elapsed, sqs))
 
             return timed
@@ -209,176 +200,13 @@ def _describe_call(
     return found
 
 
-# ----------------------------------------------------------------------------------- virtual time
-
-
-class EventClock:
-    """Virtual time as a discrete-event simulation: a Wait state blocks until the virtual clock reaches its
-    end, and the clock jumps to the earliest pending end (or the sandbox's next scheduled action, if that
-    comes first) only once the rest of the system is idle: no handler running or started for `quiet`
-    seconds, no SQS message waiting, nothing due in the sandbox's scheduler.
-
-    Why not the embedded VirtualClock's own waits: (1) moto computes a TimestampPath wait as
-    `timestamp - datetime.now()` on the wall clock, and VirtualClock advances by that amount; a timestamp
-    written on the virtual clock (quota's `retry_at`) is already `offset` ahead of the wall, so every quota
-    wait doubles the offset. (2) Advancing at the start of a wait moves time under every other post in
-    flight: with many posts, a day jumps by while another post sits between Init and Upload, its upload
-    URL (one hour) expires and it is initialised again. (Both reported to the owners of local/.)
-    """
-
-    def __init__(self, system: EmbeddedSystem, meter: Meter, quiet: float = 0.25) -> None:
-        self.system = system
-        self.meter = meter
-        self.quiet = quiet
-        self.cond = threading.Condition()
-        self.ends: list[float] = []
-        self.jumps = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._coordinate, name="bench-event-clock", daemon=True)
-
-    def wait_until(self, end: float, env: Any = None) -> None:
-        """Block until the virtual clock reaches `end` (or the execution `env` stops)."""
-        clock = self.system.clock
-        with self.cond:
-            self.ends.append(end)
-            try:
-                while clock.now() < end and not self._stop.is_set() and (env is None or env.is_running()):
-                    self.cond.wait(0.1)
-            finally:
-                self.ends.remove(end)
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.wait_until(self.system.clock.now() + seconds)
-
-    def _sandbox_next_due(self) -> float | None:
-        if self.system.sandbox is None:
-            return None
-        scheduler = self.system.sandbox.app.scheduler
-        with scheduler._cond:
-            return scheduler._heap[0].when if scheduler._heap else None
-
-    def _queues_empty(self) -> bool:
-        sqs = self.system.rt.in_process_client("sqs")
-        for url in self.system.rt.queue_urls.values():
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            if int(attributes["ApproximateNumberOfMessages"]) or int(
-                attributes["ApproximateNumberOfMessagesNotVisible"]
-            ):
-                return False
-        return True
-
-    def _coordinate(self) -> None:
-        clock = self.system.clock
-        while not self._stop.wait(0.05):
-            with self.cond:
-                if not self.ends:
-                    continue
-                target = min(self.ends)
-            if self.meter.active or time.monotonic() - self.meter.last_change < self.quiet:
-                continue
-            due = self._sandbox_next_due()
-            sandbox_now = self.system.sandbox.clock.now() if self.system.sandbox else clock.now()
-            if due is not None and due - sandbox_now < 1.0:
-                continue  # the sandbox is about to act on its own
-            if not self._queues_empty():
-                continue
-            if due is not None:
-                target = min(target, clock.now() + (due - sandbox_now))
-            with self.cond:
-                behind = target - clock.now()
-                if behind > 0:
-                    clock.advance(behind)
-                    self.jumps += 1
-                self.cond.notify_all()
-
-    def __enter__(self) -> EventClock:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        with self.cond:
-            self.cond.notify_all()
-        self._thread.join(timeout=5)
-
-
-def pin_function_environment(system: EmbeddedSystem) -> list[str]:
-    """Give the process every key of every function's environment, so that the runtime, which sets a
-    function's environment around each run and restores it afterwards, never deletes a key.
-
-    Deleting keys from os.environ while another thread iterates it (botocore building a client in one of
-    moto's Step Functions threads, outside the handler lock) raises KeyError there: under load a step
-    fails with `'IDEMPOTENCY_TABLE'` or `'AWS_LAMBDA_LOG_GROUP_NAME'` as its cause. A local-runtime race,
-    not a behaviour of the system (each Lambda has its own process); reported to the owners of local/.
-    Redundant once the runtime leaves absent keys set instead of deleting them."""
-    added = []
-    for name in system.rt.functions:
-        for key, value in system.rt.function_env(name).items():
-            if key not in os.environ:
-                os.environ[key] = value
-                added.append(key)
-    return added
-
-
-class _VirtualSleep:
-    def __init__(self, events: EventClock) -> None:
-        self._events = events
-
-    def sleep(self, seconds: float) -> None:
-        self._events.sleep(float(seconds))
-
-
 @contextmanager
-def virtual_waits(system: EmbeddedSystem, meter: Meter) -> Iterator[EventClock]:
-    """Wait states and Retry intervals run on an EventClock (see there) for the duration of the block
-    (the runtime's fast_time makes Retry intervals take no time at all, on either clock: a retried call
-    to TikTok after a 429 came back within the same minute)."""
-    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
-
-    clock = system.clock
-    original_seconds = timestamp.Timestamp._get_wait_seconds
-    events = EventClock(system, meter)
-
-    def timestamp_seconds(self: Any, env: Any) -> int:
-        self.string.eval(env=env)
-        text = env.stack.pop()
-        parsed: datetime | None = self._from_timestamp_string(timestamp=text)
-        if parsed is None:
-            return int(original_seconds(self, env))  # evaluates again and raises moto's own failure
-        return math.ceil(parsed.replace(tzinfo=UTC).timestamp() - clock.now())
-
-    def eval_body(self: Any, env: Any) -> None:
-        seconds = self._get_wait_seconds(env=env)
-        if seconds > 0:
-            # moto truncates to whole seconds; AWS never ends a wait early.
-            events.wait_until(clock.now() + seconds + 1, env)
-
-    with (
-        mock.patch.object(timestamp.Timestamp, "_get_wait_seconds", timestamp_seconds),
-        mock.patch.object(wait_function.WaitFunction, "_eval_body", eval_body),
-        mock.patch.object(retrier_decl, "time", _VirtualSleep(events)),
-        events,
-    ):
-        yield events
-
-
-@contextmanager
-def running_system(meter: Meter, **options: Any) -> Iterator[tuple[EmbeddedSystem, EventClock]]:
-    """EmbeddedSystem(**options) with `virtual_waits` and a pinned environment; the pinned keys are
-    removed only once the system (and every thread of moto's) has stopped."""
-    pinned: list[str] = []
-    try:
-        with EmbeddedSystem(**options) as system, virtual_waits(system, meter) as events:
-            pinned = pin_function_environment(system)
-            yield system, events
-    finally:
-        for key in pinned:
-            os.environ.pop(key, None)
+def running_system(**options: Any) -> Iterator[tuple[EmbeddedSystem, EventClock]]:
+    """EmbeddedSystem(**options) on the event clock (local/virtual_time.py): many posts are in flight at
+    once, so time may jump only when the whole system is idle."""
+    with EmbeddedSystem(**options, virtual_time="events") as system:
+        assert system.events is not None
+        yield system, system.events
 
 
 # -------------------------------------------------------------------------------------- observing
@@ -492,34 +320,18 @@ def average_item_sizes(system: EmbeddedSystem) -> dict[str, float]:
     return sizes
 
 
-def settle(system: EmbeddedSystem, meter: Meter, timeout: float = 60.0, quiet_for: float = 0.5) -> None:
-    """Until nothing is left to happen: no webhook pending, nothing scheduled in the sandbox, queues
-    empty, no handler running, for `quiet_for` seconds in a row."""
-    sqs = system.rt.in_process_client("sqs")
+def settle(system: EmbeddedSystem, timeout: float = 60.0, quiet_for: float = 0.5) -> None:
+    """Until nothing is left to happen: no webhook pending, nothing scheduled in the sandbox, the
+    functions' queues empty, no handler run, for `quiet_for` seconds in a row."""
     deadline = time.monotonic() + timeout
-    calm_since: float | None = None
     while time.monotonic() < deadline:
-        busy = meter.active > 0 or sandbox_get(system, "health")["scheduled"] > 0
+        busy = (
+            not system.rt.activity.quiet_for(quiet_for)
+            or sandbox_get(system, "health")["scheduled"] > 0
+            or any(d["state"] == "pending" for d in sandbox_get(system, "webhooks")["deliveries"])
+            or not system.rt.queues_drained()
+        )
         if not busy:
-            pending = [d for d in sandbox_get(system, "webhooks")["deliveries"] if d["state"] == "pending"]
-            busy = bool(pending)
-        if not busy:
-            for url in system.rt.queue_urls.values():
-                attributes = sqs.get_queue_attributes(
-                    QueueUrl=url,
-                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-                )["Attributes"]
-                if int(attributes["ApproximateNumberOfMessages"]) or int(
-                    attributes["ApproximateNumberOfMessagesNotVisible"]
-                ):
-                    busy = True
-                    break
-        now = time.monotonic()
-        if busy:
-            calm_since = None
-        elif calm_since is None:
-            calm_since = now
-        elif now - calm_since >= quiet_for:
             return
         time.sleep(0.05)
     raise TimeoutError(f"the system did not settle within {timeout} s")

@@ -413,9 +413,7 @@ def run(config: ResilienceConfig, cdk_out: Path | None = None) -> dict[str, Any]
     with (
         quiet_stdout(),
         meter.installed(),
-        running_system(
-            meter, cdk_out=cdk_out, env=env, virtual_time=True, sandbox_config={"seed": config.seed}
-        ) as (system, events),
+        running_system(cdk_out=cdk_out, env=env, sandbox_config={"seed": config.seed}) as (system, events),
     ):
         patches = faults.install(system)
         try:

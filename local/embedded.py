@@ -11,15 +11,11 @@ server on loopback, and the TikTok sandbox wired to them (redirect URI, webhook 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -27,56 +23,23 @@ import requests
 from local.runtime import HttpApiServer, LocalAws, MediaServer
 from local.sandbox import SandboxConfig, SandboxServer
 from local.sandbox.consent import complete_consent
+from local.virtual_time import MODES, EventClock, Mode, VirtualClock, installed
 
 CLIENT_KEY = "sandbox-client-key"
 # The sandbox's own secret, known to every local run.
 CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105  # nosec B105
 
 
-class VirtualClock:
-    """Time for the functions that moves on when the state machine waits: a post waiting a day for its
-    quota is published in a moment, and every ledger sees the day go by."""
-
-    def __init__(self) -> None:
-        self._offset = 0.0
-        self._lock = threading.Lock()
-        self.on_advance: list[Any] = []  # callables(seconds): e.g. the sandbox's clock follows
-
-    def now(self) -> float:
-        return time.time() + self._offset
-
-    def advance(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        with self._lock:
-            self._offset += seconds
-        for follower in self.on_advance:
-            follower(seconds)
-
-    @contextmanager
-    def installed(self) -> Iterator[None]:
-        from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
-
-        def wait(_state: Any, env: Any, wait_seconds: float) -> None:  # moto passes both by keyword
-            # moto truncates a wait to whole seconds (it may end up to 1 s early); AWS never ends early.
-            self.advance(float(wait_seconds) + 1 if wait_seconds > 0 else 0.0)
-
-        with (
-            mock.patch.object(wait_function.WaitFunction, "_wait_interval", wait),
-            mock.patch("functions.wiring.Wiring.now", staticmethod(lambda: int(self.now()))),
-            mock.patch("functions.wiring.Wiring.sleep", staticmethod(self.advance)),
-        ):
-            yield
-
-
 @dataclass
 class EmbeddedSystem:
-    """Starts (and stops) everything; `virtual_time` lets Wait states move the functions' clock."""
+    """Starts (and stops) everything. `virtual_time` puts the functions, the state machine's waits and the
+    sandbox on one virtual clock: True or "jump" for one post at a time, "events" for many at once
+    (local/virtual_time.py)."""
 
     cdk_out: Path | None = None
     sandbox_config: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    virtual_time: bool = False
+    virtual_time: bool | Mode = False
     api_port: int = 0
     sandbox_port: int = 0
     media_port: int = 0
@@ -84,7 +47,10 @@ class EmbeddedSystem:
     aws_port: int = 0  # moto's server port when `server` (0: a free one)
 
     def __post_init__(self) -> None:
+        if self.virtual_time not in (False, True, *MODES):
+            raise ValueError(f"virtual_time must be True, False or one of {MODES}, not {self.virtual_time!r}")
         self.clock = VirtualClock()
+        self.events: EventClock | None = None
         self.runtime: LocalAws | None = None
         self.api: HttpApiServer | None = None
         self.media: MediaServer | None = None
@@ -135,9 +101,21 @@ class EmbeddedSystem:
         )
         if self.virtual_time:
             self.clock.on_advance.append(self.sandbox.clock.advance)
-            self._clock_context = self.clock.installed()
+            if self.virtual_time == "events":
+                self.events = EventClock(self.clock, idle=self._idle, next_due=self._sandbox_next_due)
+            self._clock_context = installed(self.clock, self.events)
             self._clock_context.__enter__()
         self.runtime.start_pump_thread()
+
+    def _idle(self, quiet: float) -> bool:
+        """For the event clock: no handler ran for `quiet` seconds and the functions' queues are empty."""
+        return self.rt.activity.quiet_for(quiet) and self.rt.queues_drained()
+
+    def _sandbox_next_due(self) -> float | None:
+        if self.sandbox is None:
+            return None
+        due = self.sandbox.app.scheduler.next_due()
+        return None if due is None else due - self.sandbox.clock.now()
 
     def stop(self) -> None:
         if self.runtime is not None:
@@ -148,6 +126,7 @@ class EmbeddedSystem:
         if self._clock_context is not None:
             self._clock_context.__exit__(None, None, None)
             self._clock_context = None
+            self.events = None
         if self.runtime is not None:
             self.runtime.stop()
         self.runtime = self.api = self.media = self.sandbox = None

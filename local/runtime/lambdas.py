@@ -37,6 +37,34 @@ _LEFT_SET: set[str] = set()
 _HANDLER_LOCK = threading.RLock()
 
 
+class Activity:
+    """How many handler runs are under way (running or waiting for the lock) and when that count last
+    changed: what a virtual clock asks before it lets time jump (local/virtual_time.py)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+        self.last_change = time.monotonic()
+
+    @contextmanager
+    def handler_run(self) -> Iterator[None]:
+        self._change(+1)
+        try:
+            yield
+        finally:
+            self._change(-1)
+
+    def _change(self, delta: int) -> None:
+        with self._lock:
+            self.running += delta
+            self.last_change = time.monotonic()
+
+    def quiet_for(self, seconds: float) -> bool:
+        """No handler run under way, and none started or ended in the last `seconds`."""
+        with self._lock:
+            return self.running == 0 and time.monotonic() - self.last_change >= seconds
+
+
 @dataclass
 class FakeContext:
     """The attributes and method of the Lambda Python runtime's context object that handlers use."""
@@ -166,6 +194,7 @@ class InProcessLambdas:
         self._functions: dict[str, LocalFunction] = {}
         self._env_provider = env_provider or (lambda fn: dict(fn.environment))
         self._patches: list[Any] = []
+        self.activity = Activity()
 
     def register(self, function: LocalFunction) -> None:
         self._functions[function.name] = function
@@ -188,7 +217,7 @@ class InProcessLambdas:
             memory_limit_in_mb=function.memory_mb,
             timeout_seconds=function.timeout_seconds,
         )
-        with _HANDLER_LOCK, applied_environment(self._env_provider(function)):
+        with self.activity.handler_run(), _HANDLER_LOCK, applied_environment(self._env_provider(function)):
             result = function.resolve()(event, context)
         return json.loads(json.dumps(result))
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from local.runtime.lambdas import InProcessLambdas, LocalFunction, clear_left_environment
+from local.runtime.lambdas import Activity, InProcessLambdas, LocalFunction, clear_left_environment
 from local.runtime.moto_patches import (
     copy_to_executing_backend,
     fast_time_patches,
@@ -643,6 +643,25 @@ class LocalAws:
                 if this_round == 0 or time.monotonic() > deadline:
                     break
         return delivered
+
+    def queues_drained(self) -> bool:
+        """No message waiting or in flight in any queue a function reads (dead-letter queues aside)."""
+        sqs = self.in_process_client("sqs")
+        for source in self.event_sources():
+            counts = sqs.get_queue_attributes(
+                QueueUrl=self._queue_urls_by_logical[source.queue_logical_id],
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            if int(counts["ApproximateNumberOfMessages"]) or int(
+                counts["ApproximateNumberOfMessagesNotVisible"]
+            ):
+                return False
+        return True
+
+    @property
+    def activity(self) -> Activity:
+        """Handler runs under way (see local/runtime/lambdas.py: Activity)."""
+        return self._lambdas.activity
 
     def _pump_once(self, source: EventSourceDef) -> int:
         sqs = self.in_process_client("sqs")

@@ -106,6 +106,11 @@ class Scheduler:
         with self._cond:
             return len(self._heap)
 
+    def next_due(self) -> float | None:
+        """Sandbox time of the earliest scheduled action, or None when nothing is scheduled."""
+        with self._cond:
+            return self._heap[0].when if self._heap else None
+
     def _wake(self) -> None:
         with self._cond:
             self._cond.notify_all()

@@ -86,3 +86,13 @@ def test_only_the_libraries_this_code_calls_can_be_traced() -> None:
 
     with pytest.raises(ValueError, match="sqlite3"):
         trace_calls("sqlite3")
+
+
+def test_wiring_leaves_powertools_to_the_first_handler_import() -> None:
+    """Powertools reads a function's settings (metrics namespace, service) when functions.observability is
+    first imported. The local runtime patches `Wiring` before any handler runs, inside no function's
+    environment, so importing functions.wiring must not import observability."""
+    loaded = _run(
+        "import json, sys, functions.wiring\nprint(json.dumps('functions.observability' in sys.modules))"
+    )
+    assert loaded is False
