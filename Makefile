@@ -6,6 +6,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 CHECKOV_VERSION := 3.3.30
 PYTHON ?= python3
+LAMBDA_PYTHON := 3.14
 UV := .tools/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -68,7 +69,10 @@ local: dev ## long-running local stack (sandbox, S3/DynamoDB endpoint, HTTP API)
 bench: dev ## benchmarks: bench/results.json and bench/results.png (about 8-10 minutes on 2 cores)
 	$(PY) -m bench.run
 
-deploy: synth ## deploy to the AWS account of your credentials (bootstrapped with cdk bootstrap)
+# The Lambda runtime's CPython (downloaded by uv): the assets then ship bytecode compiled by it (infra/bundling.py).
+deploy: dev ## deploy to the AWS account of your credentials (bootstrapped with cdk bootstrap)
+	UV_PYTHON_DOWNLOADS=automatic $(UV) python install $(LAMBDA_PYTHON)
+	$(MAKE) synth
 	npx cdk deploy --app cdk.out --require-approval broadening
 
 clean: ## remove build outputs (keeps .venv and node_modules)

@@ -137,7 +137,10 @@ def _coldstart(
         if bars
         else []
     )
-    return bars, lines, "median import, Lambda env, tracing on"
+    note = "median import, Lambda env, tracing on"
+    if "no_bytecode_ms_median" in cold:
+        note += f"; without bytecode {cold['no_bytecode_ms_median']:.0f} ms"
+    return bars, lines, note
 
 
 def _cost(results: dict[str, Any]) -> tuple[list[Bar], str]:

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         if "coldstart" in wanted:
             from bench import coldstart
 
-            runs, runs_off = (2, 2) if args.quick else (5, 3)
+            runs, runs_off = (2, 2) if args.quick else (7, 5)
             _section(
                 results,
                 "coldstart",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+from infra import bundling
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_OUT = ROOT / "cdk.out"
@@ -33,4 +36,26 @@ def test_the_code_asset_is_the_functions_package() -> None:
     code = [d for d in _asset_dirs().values() if (d / "functions").is_dir()]
     assert len(code) == 1
     assert (code[0] / "functions" / "settings.py").is_file()
-    assert not list(code[0].rglob("__pycache__"))
+    # No bytecode of this machine's Python; the runtime's own only where `make deploy` installed it.
+    assert all(".cpython-314." in pyc.name for pyc in code[0].rglob("*.pyc"))
+
+
+def test_the_code_asset_ships_unchecked_bytecode_when_the_runtime_python_is_here(tmp_path: Path) -> None:
+    """`make deploy` installs the Lambda runtime's CPython; this machine's own version stands in for it."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    bundling.CodeBundler(python_version=version).try_bundle(str(tmp_path / "compiled"))
+    tag = sys.implementation.cache_tag
+    compiled = tmp_path / "compiled" / "functions" / "__pycache__" / f"settings.{tag}.pyc"
+    assert compiled.is_file()
+    flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, source not checked: unzipped timestamps mean nothing
+
+    bundling.CodeBundler(python_version="3.99").try_bundle(str(tmp_path / "source"))
+    assert (tmp_path / "source" / "functions" / "settings.py").is_file()
+    assert not list((tmp_path / "source").rglob("*.pyc"))
+    assert bundling.source_digest(version=version) != bundling.source_digest(version="3.99")
+
+
+def test_make_deploy_installs_the_python_the_functions_run() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    assert f"LAMBDA_PYTHON := {bundling.RUNTIME.name.removeprefix('python')}\n" in makefile
