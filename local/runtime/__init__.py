@@ -9,7 +9,8 @@ process, the HTTP API and the media distribution served on loopback.
 from local.runtime.http_api import HttpApiServer
 from local.runtime.lambdas import FakeContext, InProcessLambdas, LocalFunction
 from local.runtime.media_server import MediaServer
-from local.runtime.runtime import LocalAws, synthesize
+from local.runtime.runtime import LocalAws
+from local.runtime.synthesis import synthesize
 from local.runtime.template import CloudAssembly, TemplateError
 
 __all__ = [

@@ -119,3 +119,14 @@ def json_template_patches() -> list[Any]:
         return parsed if isinstance(parsed, dict) else original(template)
 
     return [mock.patch.object(Stack, "parse_template", staticmethod(parse_template))]
+
+
+def runtime_patches(fast_time: bool) -> list[Any]:
+    """Every patch of this module, as a LocalAws starts them (fast time only when asked for)."""
+    return [
+        *jsonata_patches(),
+        *(fast_time_patches() if fast_time else []),
+        *quiet_interpreter_patches(),
+        *s3_event_key_patches(),
+        *json_template_patches(),
+    ]

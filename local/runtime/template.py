@@ -19,6 +19,12 @@ from typing import Any
 HANDLER_PREFIX = "functions."
 _SPEC_HANDLER = re.compile(r"^functions\.handlers\.(?P<name>[A-Za-z0-9_]+)\.handler$")
 _SUB_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z0-9]+)(?:\.(?P<attr>[A-Za-z0-9.]+))?\}")
+_CDK_HASH = re.compile(r"[0-9A-F]{8}$")
+
+
+def without_hash(logical_id: str) -> str:
+    """A logical id without the hash suffix CDK adds (`UploadsQueue1A2B3C4D` -> `UploadsQueue`)."""
+    return _CDK_HASH.sub("", logical_id)
 
 
 class TemplateError(RuntimeError):

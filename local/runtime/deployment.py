@@ -1,0 +1,302 @@
+"""The cloud assembly deployed into moto: the template through moto's CloudFormation, and what it cannot
+create provided by the runtime itself (see `Deployer._plan_removals`): the Secrets Manager secret
+(created directly, with the values given to the runtime), the HTTP API (served by `HttpApiServer` from
+the template's routes), CDK's custom resources (the S3 bucket notification is applied with the S3 API,
+auto-delete is moot), alarms and resource policies (not emulated). Kept apart from `LocalAws` because it
+runs once, at start, and leaves only the `Deployment` record behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import re
+import secrets as pysecrets
+import string
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.runtime.lambdas import Handler, InProcessLambdas, LocalFunction
+from local.runtime.moto_patches import copy_to_executing_backend
+from local.runtime.template import (
+    HANDLER_PREFIX,
+    CloudAssembly,
+    Substitute,
+    deployable_template,
+    without_hash,
+)
+
+LOG = logging.getLogger(__name__)
+
+BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
+_SECRET_ALPHABET = string.ascii_letters + string.digits
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+@dataclass
+class Deployment:
+    """What the deployment left, by logical id; empty until the runtime starts."""
+
+    stack_outputs: dict[str, str] = field(default_factory=dict)
+    physical_ids: dict[str, str] = field(default_factory=dict)  # deployed and runtime-provided
+    skipped_resources: dict[str, str] = field(default_factory=dict)  # type, not created in moto
+    api_endpoints: list[str] = field(default_factory=list)  # https://<id>.execute-api.<region>.amazonaws.com
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, LocalFunction] = field(default_factory=dict)  # the ones the runtime runs
+
+    def function(self, name: str) -> LocalFunction:
+        """By spec name, logical id (with or without its hash), physical name or ARN."""
+        for fn in self.functions.values():
+            if name in (fn.spec_name, fn.logical_id, fn.name, without_hash(fn.logical_id), fn.arn):
+                return fn
+        raise KeyError(f"no function named {name!r}")
+
+    def physical_name(self, name: str) -> str | None:
+        """A function's by spec name, else a resource's by logical id (with or without its hash)."""
+        for fn in self.functions.values():
+            if name == fn.spec_name:
+                return fn.name
+        if name in self.physical_ids:
+            return self.physical_ids[name]
+        matches = [pid for lid, pid in self.physical_ids.items() if without_hash(lid) == name]
+        return matches[0] if len(matches) == 1 else None
+
+    def queue_urls_by_name(self) -> dict[str, str]:
+        """`uploads`, `uploads_dlq`, ...: the logical ids without hash, in snake case, less `_queue`."""
+        urls: dict[str, str] = {}
+        for logical_id, url in self.queue_urls.items():
+            key = _snake(without_hash(logical_id))
+            urls[key.removesuffix("_queue")] = url
+        return urls
+
+
+def validate_overrides(assembly: CloudAssembly, handler_overrides: Mapping[str, Handler]) -> None:
+    """Fail at start on an override that names no function, rather than run the real handler."""
+    known: set[str] = set()
+    for fn in assembly.functions().values():
+        known |= {fn.logical_id, without_hash(fn.logical_id)}
+        if fn.spec_name:
+            known.add(fn.spec_name)
+    unknown = sorted(set(handler_overrides) - known)
+    if unknown:
+        raise ValueError(f"handler_overrides name no function of the template: {unknown}")
+
+
+class Deployer:
+    """Deploys an assembly into the running mock, recording what it made in `deployed`."""
+
+    def __init__(
+        self,
+        deployed: Deployment,
+        *,
+        client: Callable[[str], Any],
+        lambdas: InProcessLambdas,
+        account: str,
+        region: str,
+        secrets: Mapping[str, str],
+        handler_overrides: Mapping[str, Handler],
+    ) -> None:
+        self.deployed = deployed
+        self._client = client
+        self._lambdas = lambdas
+        self.account = account
+        self.region = region
+        self._secret_values = secrets
+        self._handler_overrides = handler_overrides
+
+    def deploy(self, assembly: CloudAssembly) -> None:
+        self._seed_bootstrap(assembly)
+        removals = self._plan_removals(assembly)
+        template = deployable_template(assembly.template, removals)
+        cfn = self._client("cloudformation")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cfn.create_stack(
+                StackName=assembly.stack_name,
+                TemplateBody=json.dumps(template),
+                Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            )
+        stack = cfn.describe_stacks(StackName=assembly.stack_name)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"stack {assembly.stack_name} is {stack['StackStatus']}")
+        self.deployed.stack_outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        for resource in cfn.describe_stack_resources(StackName=assembly.stack_name)["StackResources"]:
+            if "PhysicalResourceId" in resource:
+                self.deployed.physical_ids[resource["LogicalResourceId"]] = resource["PhysicalResourceId"]
+            else:
+                LOG.debug("no physical id for %s", resource["LogicalResourceId"])
+
+        sfn = self._client("stepfunctions")
+        for logical_id in assembly.of_type("AWS::StepFunctions::StateMachine"):
+            copy_to_executing_backend(sfn, self.account, self.region, self.deployed.physical_ids[logical_id])
+        self._map_queues(assembly)
+        self._disable_moto_event_source_mappings()
+        self._apply_custom_resources(assembly)
+        self._register_functions(assembly)
+
+    def _seed_bootstrap(self, assembly: CloudAssembly) -> None:
+        """What `cdk bootstrap` and asset publishing would have left in the account."""
+        self._client("ssm").put_parameter(
+            Name=BOOTSTRAP_VERSION_PARAMETER, Value="30", Type="String", Overwrite=True
+        )
+        s3 = self._client("s3")
+        empty_zip = io.BytesIO()
+        zipfile.ZipFile(empty_zip, "w").close()
+        created: set[str] = set()
+        for bucket, key in assembly.asset_objects(self.account, self.region):
+            if bucket not in created:
+                self._create_bucket(bucket)
+                created.add(bucket)
+            s3.put_object(Bucket=bucket, Key=key, Body=empty_zip.getvalue())
+
+    def _create_bucket(self, bucket: str) -> None:
+        s3 = self._client("s3")
+        if self.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": self.region})
+
+    def _plan_removals(self, assembly: CloudAssembly) -> dict[str, Substitute]:
+        """Resources moto's CloudFormation cannot create -> the value their references take instead."""
+        from moto.cloudformation.parsing import NULL_MODELS, get_model_map
+
+        supported = set(get_model_map()) | set(NULL_MODELS)
+        removals: dict[str, Substitute] = {}
+        for logical_id, resource in assembly.resources.items():
+            kind = str(resource.get("Type", ""))
+            if kind == "AWS::SecretsManager::Secret":
+                arn = self._create_secret(logical_id, resource.get("Properties", {}))
+                removals[logical_id] = self._constant(logical_id, arn)
+            elif kind == "AWS::ApiGatewayV2::Api":
+                api_id = hashlib.sha256(logical_id.encode()).hexdigest()[:10]
+                endpoint = f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
+                self.deployed.api_endpoints.append(endpoint)
+                self.deployed.physical_ids[logical_id] = api_id
+                removals[logical_id] = self._api_substitute(api_id, endpoint)
+            elif kind == "AWS::ApiGatewayV2::Stage":
+                stage = str(resource.get("Properties", {}).get("StageName", "$default"))
+                removals[logical_id] = self._constant(logical_id, stage)
+            elif kind.startswith("Custom::") or kind == "AWS::CloudFormation::CustomResource":
+                removals[logical_id] = self._constant(logical_id, logical_id)
+            elif kind not in supported:
+                removals[logical_id] = self._generic_substitute(kind)
+            else:
+                continue
+            self.deployed.skipped_resources[logical_id] = kind
+        return removals
+
+    def _constant(self, logical_id: str, value: str) -> Substitute:
+        self.deployed.physical_ids[logical_id] = value
+        return lambda _name, _attr: value
+
+    def _api_substitute(self, api_id: str, endpoint: str) -> Substitute:
+        def substitute(_name: str, attr: str | None) -> str:
+            return endpoint if attr == "ApiEndpoint" else api_id
+
+        return substitute
+
+    def _generic_substitute(self, kind: str) -> Substitute:
+        service = kind.split("::")[1].lower() if kind.count("::") == 2 else "local"
+
+        def substitute(name: str, attr: str | None) -> str:
+            if attr == "Arn":
+                return f"arn:aws:{service}:{self.region}:{self.account}:{name}"
+            return name
+
+        return substitute
+
+    def _create_secret(self, logical_id: str, properties: Mapping[str, Any]) -> str:
+        value = self._secret_value_for(logical_id)
+        if value is None:
+            if "SecretString" in properties:
+                value = str(properties["SecretString"])
+            else:
+                generate = properties.get("GenerateSecretString", {})
+                generated = "".join(
+                    pysecrets.choice(_SECRET_ALPHABET) for _ in range(int(generate.get("PasswordLength", 32)))
+                )
+                if "SecretStringTemplate" in generate and "GenerateStringKey" in generate:
+                    document = json.loads(generate["SecretStringTemplate"])
+                    document[generate["GenerateStringKey"]] = generated
+                    value = json.dumps(document)
+                else:
+                    value = generated
+        created = self._client("secretsmanager").create_secret(
+            Name=str(properties.get("Name", logical_id)),
+            Description=str(properties.get("Description", "")),
+            SecretString=value,
+        )
+        return str(created["ARN"])
+
+    def _secret_value_for(self, logical_id: str) -> str | None:
+        for key, value in self._secret_values.items():
+            if key in (logical_id, without_hash(logical_id)):
+                return value
+        return None
+
+    def _map_queues(self, assembly: CloudAssembly) -> None:
+        sqs = self._client("sqs")
+        for logical_id in assembly.of_type("AWS::SQS::Queue"):
+            url = self.deployed.physical_ids[logical_id]
+            if not url.startswith("http"):
+                url = sqs.get_queue_url(QueueName=url)["QueueUrl"]
+            self.deployed.queue_urls[logical_id] = url
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            self.deployed.queue_arns[logical_id] = attributes["Attributes"]["QueueArn"]
+
+    def _disable_moto_event_source_mappings(self) -> None:
+        """moto would invoke the function inside SendMessage, on the sender's thread, and delete the whole
+        batch on success; `QueuePump` delivers instead."""
+        from moto.sqs.models import sqs_backends
+
+        for queue in sqs_backends[self.account][self.region].queues.values():
+            queue.lambda_event_source_mappings.clear()
+
+    def _apply_custom_resources(self, assembly: CloudAssembly) -> None:
+        from moto.cloudformation.models import cloudformation_backends
+        from moto.cloudformation.parsing import clean_json
+
+        stack = cloudformation_backends[self.account][self.region].get_stack(assembly.stack_name)
+        for custom in assembly.custom_resources():
+            if custom.type == "Custom::S3BucketNotifications":
+                properties = clean_json(custom.properties, stack.resource_map)
+                self._client("s3").put_bucket_notification_configuration(
+                    Bucket=properties["BucketName"],
+                    NotificationConfiguration=properties.get("NotificationConfiguration", {}),
+                )
+            elif custom.type != "Custom::S3AutoDeleteObjects":
+                LOG.warning("custom resource %s (%s) is not emulated locally", custom.logical_id, custom.type)
+
+    def _register_functions(self, assembly: CloudAssembly) -> None:
+        lam = self._client("lambda")
+        for logical_id, definition in assembly.functions().items():
+            if not definition.handler.startswith(HANDLER_PREFIX):
+                continue  # CDK's own provider functions: their work is emulated by the runtime
+            name = self.deployed.physical_ids[logical_id]
+            configuration = lam.get_function_configuration(FunctionName=name)
+            override = None
+            for key in (definition.spec_name, logical_id, without_hash(logical_id)):
+                if key and key in self._handler_overrides:
+                    override = self._handler_overrides[key]
+            function = LocalFunction(
+                name=name,
+                arn=configuration["FunctionArn"],
+                logical_id=logical_id,
+                handler=definition.handler,
+                environment=dict(configuration.get("Environment", {}).get("Variables", {})),
+                memory_mb=int(configuration.get("MemorySize", definition.memory_mb)),
+                timeout_seconds=int(configuration.get("Timeout", definition.timeout_seconds)),
+                spec_name=definition.spec_name,
+                override=override,
+            )
+            self._lambdas.register(function)
+            self.deployed.functions[logical_id] = function
