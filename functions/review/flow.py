@@ -212,11 +212,9 @@ def _invalid() -> Refused:
 def show(w: Wiring, opened: Opened, *, flags: Sequence[str] = ()) -> Answer:
     """GET: the form with fresh creator_info while the post waits for review; its live status after."""
     if not opened.waiting:
-        note = ""
-        if "posted" in flags:
-            note = "Thank you: your choices are saved and the post is on its way to TikTok."
-        elif "discarded" in flags:
-            note = "The post was discarded."
+        # The status line below says where the post is now (it may be published already); the note only
+        # acknowledges the decision just made. A discard needs none: its status says it all.
+        note = "Thank you: your choices are saved." if "posted" in flags else ""
         return _page(200, status_page(opened.post, note=note))
     settings = opened.post.get("settings") or {}
     initial = Choices(

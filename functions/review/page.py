@@ -100,7 +100,7 @@ def _script() -> str:
         "var brandedLocked=branded.hasAttribute('data-locked');var tooLong='';"
         "function update(){"
         "if(!disclose.checked){brand.checked=false;branded.checked=false;}"
-        "if(selfOnly){selfOnly.disabled=branded.checked;}"
+        "if(selfOnly){selfOnly.disabled=branded.checked;selfOnly.title=branded.checked?M.branded:'';}"
         "branded.disabled=brandedLocked||privacy.value==='SELF_ONLY';"
         "if(branded.disabled){branded.checked=false;}"
         "var reason=form.getAttribute('data-blocked')||tooLong;"
@@ -363,7 +363,7 @@ def _privacy(page: FormPage) -> str:
     options = [f'<option value=""{" selected" if not c.privacy_level else ""}>Select…</option>']
     for level in page.options:
         extra = " selected" if c.privacy_level == level.value else ""
-        if level is PrivacyLevel.SELF_ONLY:
+        if level is PrivacyLevel.SELF_ONLY and c.branded_content:  # the why, where it applies
             extra += f' title="{escape(BRANDED_NOT_PRIVATE)}"'
         options.append(f'<option value="{level.value}"{extra}>{escape(PRIVACY_LABELS[level])}</option>')
     return (

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from functions.review.choices import CHOOSE_PRIVACY, CONSENT_NEEDED, DECLARATION_MUSIC
+from functions.review.choices import BRANDED_NOT_PRIVATE, CHOOSE_PRIVACY, CONSENT_NEEDED, DECLARATION_MUSIC
 from local.embedded import EmbeddedSystem
 from local.media import video
 from tests.local.browser import ELEMENT, Browser, ensure_chromium
@@ -102,6 +102,18 @@ def test_a_creator_reviews_and_posts_in_the_browser(system: EmbeddedSystem, brow
     _preview_settled(browser)
     browser.page_screenshot(ARTIFACTS / "review-empty.png")
 
+    # Branded content rules out Only me and says why on hover; unticked, neither remains.
+    only_me = browser.wait_for("#privacy_level option[value=SELF_ONLY]")
+    assert browser.prop(only_me, "title") == ""
+    browser.click("#disclose")
+    browser.click("#branded_content")
+    browser.wait_until(lambda: not browser.enabled(only_me), "Only me disabled by Branded content")
+    assert browser.prop(only_me, "title") == BRANDED_NOT_PRIVATE
+    browser.click("#branded_content")
+    browser.click("#disclose")
+    browser.wait_until(lambda: browser.enabled(only_me), "Only me available again")
+    assert browser.prop(only_me, "title") == ""
+
     # An audience alone is not enough: the declaration must be ticked too.
     browser.click("#privacy_level option[value=SELF_ONLY]")
     browser.wait_until(lambda: browser.prop(privacy, "value") == "SELF_ONLY", "Only me chosen")
@@ -130,7 +142,7 @@ def test_a_creator_reviews_and_posts_in_the_browser(system: EmbeddedSystem, brow
     browser.wait_for_url(f"{link}?posted=1")
     assert browser.title == "Your TikTok post"
     body = browser.text(browser.wait_for("main"))
-    assert "Thank you: your choices are saved and the post is on its way to TikTok." in body
+    assert "Thank you: your choices are saved." in body
     assert "@sandbox_public" in body
 
     done = system.wait_for_post(ACCOUNT, ORIGIN, {"PUBLISH_COMPLETE", "FAILED"})

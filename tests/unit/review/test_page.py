@@ -108,7 +108,10 @@ def test_privacy_lists_only_the_creators_options_and_starts_empty() -> None:
         ("SELF_ONLY", False),
     ]
     only_me = next(o for o in doc.all("option") if o["value"] == "SELF_ONLY")
-    assert only_me["title"] == BRANDED_NOT_PRIVATE  # the hover text when Branded content disables it
+    assert "title" not in only_me  # no hover text while nothing makes Only me unavailable
+    _, _, branded = _render(choices=Choices(disclose=True, branded_content=True))
+    only_me = next(o for o in branded.all("option") if o["value"] == "SELF_ONLY")
+    assert only_me["title"] == BRANDED_NOT_PRIVATE  # the why, where Branded content rules it out
     _, _, private = _render(creator=PRIVATE, options=PRIVATE.privacy_level_options)
     assert [o["value"] for o in private.all("option")] == [
         "",
