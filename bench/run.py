@@ -56,7 +56,7 @@ def _upload_and_memory(args: argparse.Namespace, wanted: set[str], results: dict
     with upload_world([small, size]) as world:
         if "upload" in wanted:
             _section(
-                results, "upload", lambda: upload.measure(world, size, runs=2 if args.quick else 5, log=log)
+                results, "upload", lambda: upload.measure(world, size, runs=2 if args.quick else 7, log=log)
             )
         if "memory" in wanted:
             _section(

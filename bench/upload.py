@@ -69,6 +69,7 @@ class _LengthFile:
 class Sample:
     seconds: float
     cpu_seconds: dict[str, float]  # per process: moto, sink, this one (all threads)
+    first_byte_seconds: float | None = None  # bare GET: until moto's response headers arrived
 
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -99,8 +100,12 @@ def _timed(world: UploadWorld, action: Callable[[], int]) -> Sample:
 def bare_get(world: UploadWorld, size: int) -> Sample:
     client = s3_client()
 
+    first_byte: list[float] = []
+
     def run() -> int:
+        started = time.perf_counter()
         body = client.get_object(Bucket=world.bucket, Key=world.key_for(size), Range="bytes=0-")["Body"]
+        first_byte.append(time.perf_counter() - started)
         total = 0
         while block := body.read(BLOCK):
             total += len(block)
@@ -109,7 +114,8 @@ def bare_get(world: UploadWorld, size: int) -> Sample:
             raise RuntimeError(f"bare GET read {total} of {size} bytes")
         return total
 
-    return _timed(world, run)
+    sample = _timed(world, run)
+    return Sample(sample.seconds, sample.cpu_seconds, first_byte[0])
 
 
 def _put_and_check(world: UploadWorld, expected: int, action: Callable[[requests.Session], None]) -> int:
@@ -192,11 +198,14 @@ def measure(world: UploadWorld, size: int, runs: int, log: Callable[[str], None]
     for method in METHODS.values():  # warm-up: connections, imports, moto's first read of the object
         method(world, min(size, *world.files))
     seconds: dict[str, list[float]] = {name: [] for name in METHODS}
+    get_first_byte: list[float] = []
     cores: dict[str, list[dict[str, float]]] = {name: [] for name in METHODS}
     for round_index in range(runs):
         for name, method in METHODS.items():
             sample = method(world, size)
             seconds[name].append(sample.seconds)
+            if sample.first_byte_seconds is not None:
+                get_first_byte.append(sample.first_byte_seconds / sample.seconds)
             cores[name].append({k: v / sample.seconds for k, v in sample.cpu_seconds.items()})
             log(f"  upload round {round_index + 1}/{runs} {name}: {_mb_per_s(size, sample.seconds):.0f} MB/s")
     mbps = {name: _mb_per_s(size, statistics.median(values)) for name, values in seconds.items()}
@@ -214,6 +223,9 @@ def measure(world: UploadWorld, size: int, runs: int, log: Callable[[str], None]
             name: [round(_mb_per_s(size, s), 1) for s in values] for name, values in seconds.items()
         },
         "limit": {"is": limit_name, "mb_per_s": round(limit, 1)},
+        # moto reads the whole stored object before it answers a GET (real S3 streams from the first byte):
+        # this share of the bare GET's time passes before any byte moves, in every method that reads S3.
+        "bare_get_share_before_first_byte": round(statistics.median(get_first_byte), 3),
         # CPU cores each process kept busy (CPU seconds / wall seconds), median per process: with 2 cores,
         # a method whose processes add up to about 2.0 is bound by the CPU, not by either endpoint.
         "cpu_cores_busy": {
