@@ -30,19 +30,19 @@ from bench.servers import REPO, child_env
 BAR_MS = 300.0
 
 
-def _importtime(code: str, env: dict[str, str]) -> list[tuple[int, int, int, str]]:
-    """(self us, cumulative us, depth, module) of every import `python -X importtime -c code` made."""
+def _python(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Our own interpreter in a fresh process; its stderr tail in the error when it fails."""
     done = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-X", "importtime", "-c", code],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        [sys.executable, *args], env=env, cwd=REPO, capture_output=True, text=True, timeout=120, check=False
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{code!r} failed: {done.stderr[-1500:]}")
+        raise RuntimeError(f"{args[-1]!r} failed: {done.stderr[-1500:]}")
+    return done
+
+
+def _importtime(code: str, env: dict[str, str]) -> list[tuple[int, int, int, str]]:
+    """(self us, cumulative us, depth, module) of every import `python -X importtime -c code` made."""
+    done = _python(["-X", "importtime", "-c", code], env)
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -116,15 +116,7 @@ def _first_client_ms(module: str, env: dict[str, str]) -> float:
         "from functions.store.clients import aws_client\n"
         "t = time.perf_counter(); aws_client('dynamodb'); print((time.perf_counter() - t) * 1000)"
     )
-    done = subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = _python(["-c", code], env)
     return float(done.stdout.strip().splitlines()[-1])
 
 

@@ -10,6 +10,8 @@ import time
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
+from functions.tracing import trace_calls
+
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
@@ -97,7 +99,6 @@ class Wiring:
 
     @cached_property
     def uploader(self) -> ChunkUploader:
-        from functions.observability import trace_calls
         from functions.tiktok.upload import ChunkUploader
 
         trace_calls("requests")
@@ -161,7 +162,6 @@ class Wiring:
 
     @cached_property
     def tiktok(self) -> TikTokClient:
-        from functions.observability import trace_calls
         from functions.tiktok.client import TikTokClient
 
         trace_calls("requests")

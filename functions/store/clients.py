@@ -12,6 +12,8 @@ import os
 import threading
 from typing import Any
 
+from functions.tracing import trace_calls
+
 _ENDPOINT_PREFIX = "AWS_ENDPOINT_URL"
 
 _clients: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
@@ -47,8 +49,6 @@ def _new_client(service: str, region: str) -> Any:
     # Imported here, not at the top: boto3 costs hundreds of ms to import (cold start).
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
-
-    from functions.observability import trace_calls  # noqa: PLC0415
 
     trace_calls("botocore")
 

@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from functions.store.errors import SecretInvalidError, StoreError
+from functions.tracing import trace_calls
 
 SECRET_MAX_AGE_SECONDS = 300
 _FIELDS = ("client_key", "client_secret")
@@ -20,8 +21,6 @@ def _parameters() -> ModuleType:
     """Powertools' parameters utility, its Secrets Manager calls traced."""
     # Heavy (hundreds of ms): imported only by the functions that need a secret.
     from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
-
-    from functions.observability import trace_calls  # noqa: PLC0415
 
     trace_calls("botocore")
     return parameters

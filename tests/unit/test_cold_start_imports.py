@@ -88,11 +88,16 @@ def test_only_the_libraries_this_code_calls_can_be_traced() -> None:
         trace_calls("sqlite3")
 
 
-def test_wiring_leaves_powertools_to_the_first_handler_import() -> None:
+def test_code_below_the_handlers_leaves_powertools_to_the_first_handler_import() -> None:
     """Powertools reads a function's settings (metrics namespace, service) when functions.observability is
-    first imported. The local runtime patches `Wiring` before any handler runs, inside no function's
-    environment, so importing functions.wiring must not import observability."""
+    first imported. The local runtime and the benchmarks use the wiring and the stores outside any
+    function's environment, so building clients there must neither import it nor patch anything."""
     loaded = _run(
-        "import json, sys, functions.wiring\nprint(json.dumps('functions.observability' in sys.modules))"
+        "import json, sys\n"
+        "from functions.settings import Settings\n"
+        "from functions.store.clients import aws_client\n"
+        "from functions.wiring import Wiring\n"
+        "aws_client('dynamodb'); Wiring(Settings.from_env_dict({})).uploader\n"
+        "print(json.dumps(['functions.observability' in sys.modules, 'aws_xray_sdk.core' in sys.modules]))"
     )
-    assert loaded is False
+    assert loaded == [False, False]
