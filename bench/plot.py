@@ -112,6 +112,9 @@ def _upload(results: dict[str, Any]) -> tuple[list[Bar], list[Line], str]:
         f"{upload.get('bytes', 0) / 2**30:.2g} GiB; ours(64 MB) = {ratios.get('ours_64MB_vs_plain_copy', 0):.2f}x plain copy, "
         f"{ratios.get('ours_64MB_vs_limit', 0):.2f}x limit"
     )
+    moving = (upload.get("after_first_byte") or {}).get("ratios") or {}
+    if "ours_64MB_vs_bare_get" in moving:
+        note += f"; after moto's first byte {moving['ours_64MB_vs_bare_get']:.2f}x bare GET"
     return bars, [("0.8 x limit", 0.8 * limit, WARN), ("limit", limit, INK)], note
 
 
