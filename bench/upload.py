@@ -16,6 +16,7 @@ Figures are MB/s (10^6 bytes) of payload; ratios are of medians. Timings never a
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import time
@@ -86,7 +87,22 @@ def _cpu(world: UploadWorld) -> dict[str, float]:
     return found
 
 
+def _quiet(world: UploadWorld, still: float = 0.2, limit: float = 10.0) -> None:
+    """Wait until moto and the sink have used no CPU for `still` seconds (moto frees a whole-object GET's
+    copy after the response; that work must not land on the next method's clock)."""
+    gc.collect()
+    deadline = time.monotonic() + limit
+    before = _cpu(world)
+    while time.monotonic() < deadline:
+        time.sleep(still)
+        now = _cpu(world)
+        if all(now[name] == before.get(name) for name in world.pids):
+            return
+        before = now
+
+
 def _timed(world: UploadWorld, action: Callable[[], int]) -> Sample:
+    _quiet(world)
     cpu_before = _cpu(world)
     started = time.perf_counter()
     moved = action()
