@@ -38,6 +38,7 @@ from PIL import Image, ImageDraw
 from local.embedded import EmbeddedSystem
 from local.media import video_of_size
 from local.progress import MIB, Progress, mib
+from local.signals import handling, uninterruptible
 
 TERMINAL = frozenset({"PUBLISH_COMPLETE", "FAILED", "CANCELLED"})
 INTERRUPTED = 130
@@ -117,35 +118,6 @@ def offline_aws_environment(region: str = "eu-west-1") -> None:
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _signals_interrupt() -> Iterator[None]:
-    """SIGTERM behaves as Ctrl-C. Only the main thread may set handlers (elsewhere: left as they are)."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def _uninterruptible() -> Iterator[None]:
-    """A second Ctrl-C must not leave servers half stopped."""
-    try:
-        previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    except ValueError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
@@ -435,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "server and the TikTok sandbox, all on this machine"
     )
     progress.plain(f"  the functions' logs: {'stderr' if args.verbose else args.log_file}")
-    with _functions_output(args.log_file, args.verbose), _signals_interrupt():
+    # SIGTERM behaves as Ctrl-C.
+    with _functions_output(args.log_file, args.verbose), handling((signal.SIGTERM,), _interrupt):
         try:
             progress.say("starting: cdk synth, deploy into moto, HTTP API, media server, TikTok sandbox ...")
             system.start()
@@ -451,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             with contextlib.suppress(requests.RequestException, RuntimeError):
                 records = _final_records(system, watched)
         finally:
-            with _uninterruptible():
+            with uninterruptible():
                 system.stop()
     for record in records:
         out.write(json.dumps(record, sort_keys=True) + "\n")

@@ -17,13 +17,14 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
 from local.demo import offline_aws_environment
 from local.embedded import EmbeddedSystem
+from local.signals import handling, uninterruptible
 
 MIB = 1024 * 1024
 READY = "Serving until Ctrl-C or SIGTERM."
@@ -58,27 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _stop_signal(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def _signals_stop() -> Iterator[None]:
-    """SIGINT and SIGTERM both stop the system (raised as KeyboardInterrupt in the main thread)."""
-    previous = {s: signal.signal(s, _stop_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-@contextlib.contextmanager
-def _uninterruptible() -> Iterator[None]:
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def start(system: EmbeddedSystem, aws_port: int) -> None:
@@ -172,7 +152,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     print(
         "starting: cdk synth, deploy into moto, HTTP API, media server, TikTok sandbox ...", file=sys.stderr
     )
-    with _signals_stop():
+    with handling((signal.SIGINT, signal.SIGTERM), _stop_signal):  # both stop the system
         try:
             # The functions log and print metrics to stdout: they go to stderr, stdout keeps the banner.
             with contextlib.redirect_stdout(sys.stderr):
@@ -184,7 +164,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         except KeyboardInterrupt:
             print("stopping", file=sys.stderr)
         finally:
-            with _uninterruptible():
+            with uninterruptible():
                 system.stop()
     print("stopped", file=sys.stderr)
     return 0
