@@ -28,20 +28,13 @@ from functions.review.choices import (
 )
 from functions.settings import AppStatus
 from functions.tiktok.models import CreatorInfo
+from tests.support.creators import PRIVATE
 
 PUBLIC = CreatorInfo(
     creator_username="pub",
     creator_nickname="Pub",
     privacy_level_options=["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
     max_video_post_duration_sec=60,
-)
-PRIVATE = CreatorInfo(
-    creator_username="priv",
-    creator_nickname="Priv",
-    privacy_level_options=["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
-    comment_disabled=True,
-    duet_disabled=True,
-    stitch_disabled=True,
 )
 ONLY_ME = CreatorInfo(creator_username="me", privacy_level_options=["SELF_ONLY"])
 AUDITED = ReviewContext(kind="video", creator=PUBLIC, app_status=AppStatus.AUDITED, duration_seconds=30.0)

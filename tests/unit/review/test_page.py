@@ -23,6 +23,7 @@ from functions.review.choices import (
 )
 from functions.review.page import SCRIPT, FormPage, Preview, form_page, headers, origin_of, status_page
 from functions.tiktok.models import CreatorInfo
+from tests.support.creators import PRIVATE
 
 BUCKET_URL = "https://media-bucket.s3.eu-west-1.amazonaws.com/posts/me/a.mp4?versionId=v1&X-Amz-Signature=abc"
 AVATAR = "https://p16-sign.tiktokcdn.com/avatar.jpeg?x-expires=1"
@@ -32,14 +33,6 @@ PUBLIC = CreatorInfo(
     creator_nickname="Pub <b>Nick</b>",
     privacy_level_options=["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
     max_video_post_duration_sec=60,
-)
-PRIVATE = CreatorInfo(
-    creator_username="priv",
-    creator_nickname="Priv",
-    privacy_level_options=["FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
-    comment_disabled=True,
-    duet_disabled=True,
-    stitch_disabled=True,
 )
 
 
