@@ -15,6 +15,7 @@ import requests
 
 from local.embedded import EmbeddedSystem
 from local.media import video
+from tests.support.sandbox_calls import tiktok_calls
 
 MIB = 1024 * 1024
 INIT = "/v2/post/publish/video/init/"
@@ -28,15 +29,6 @@ def system() -> Iterator[EmbeddedSystem]:
         answer = running.connect("sandbox_public", alias="pub")
         assert answer.status_code == 200, answer.text
         yield running
-
-
-def _calls(system: EmbeddedSystem) -> dict[str, int]:
-    calls = requests.get(f"{system.sandbox_url}/_sandbox/calls", timeout=10).json()
-    totals: dict[str, int] = {}
-    for paths in calls["by_token"].values():
-        for path, count in paths.items():
-            totals[path] = totals.get(path, 0) + count
-    return totals
 
 
 def _awaiting_review(system: EmbeddedSystem, name: str, caption: str) -> dict[str, Any]:
@@ -54,13 +46,13 @@ def _execution(system: EmbeddedSystem, post_id: str) -> dict[str, Any]:
 
 
 def test_a_post_without_privacy_is_reviewed_then_published(system: EmbeddedSystem) -> None:
-    before = _calls(system)
+    before = tiktok_calls(system)
     post = _awaiting_review(system, "review-me", "the author's caption")
     link = post["review_url"]
     assert link.startswith(f"{system.api_url}/review/{post['post_id']}.")
     assert post == system.api_get(f"/posts/{post['post_id']}")  # GET /posts/{id} shows the link too
     assert "task_token" not in json.dumps(post) and "access_token" not in link
-    assert _calls(system).get(INIT, 0) == before.get(INIT, 0)  # nothing sent before the creator agrees
+    assert tiktok_calls(system).get(INIT, 0) == before.get(INIT, 0)  # nothing sent before the creator agrees
 
     page = requests.get(link, timeout=30)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
@@ -74,7 +66,7 @@ def test_a_post_without_privacy_is_reviewed_then_published(system: EmbeddedSyste
     ]
     assert '<option value="" selected>' in select.group(0)  # the dropdown starts empty
     assert "Sandbox Public" in page.text and "the author&#x27;s caption" in page.text
-    assert _calls(system)[CREATOR_INFO] == before.get(CREATOR_INFO, 0) + 2  # Prepare, then the page
+    assert tiktok_calls(system)[CREATOR_INFO] == before.get(CREATOR_INFO, 0) + 2  # Prepare, then the page
 
     form = {
         "caption": "reviewed on the page",
@@ -96,7 +88,7 @@ def test_a_post_without_privacy_is_reviewed_then_published(system: EmbeddedSyste
     assert received["post_info"]["title"] == "reviewed on the page"
     assert received["post_info"]["disable_comment"] is False
     assert "review_url" not in done and done["review"]["decision"]["decision"] == "approved"
-    assert _calls(system)[INIT] == before.get(INIT, 0) + 1
+    assert tiktok_calls(system)[INIT] == before.get(INIT, 0) + 1
 
     status = requests.get(answer.headers["Location"], timeout=30)
     assert status.status_code == 200 and "Published on TikTok." in status.text
@@ -104,17 +96,17 @@ def test_a_post_without_privacy_is_reviewed_then_published(system: EmbeddedSyste
         link, data={**form, "privacy_level": "PUBLIC_TO_EVERYONE"}, allow_redirects=False, timeout=30
     )
     assert again.status_code == 303  # a replay decides nothing
-    assert _calls(system)[INIT] == before.get(INIT, 0) + 1
+    assert tiktok_calls(system)[INIT] == before.get(INIT, 0) + 1
 
 
 def test_discard_cancels_the_post_and_nothing_reaches_tiktok(system: EmbeddedSystem) -> None:
-    before = _calls(system)
+    before = tiktok_calls(system)
     post = _awaiting_review(system, "throw-away", "never mind")
     answer = requests.post(post["review_url"], data={"action": "discard"}, allow_redirects=False, timeout=30)
     assert answer.status_code == 303
     cancelled = system.wait_for_post("pub", "posts/pub/throw-away.json", {"CANCELLED", "FAILED"})
     assert cancelled["status"] == "CANCELLED"
-    assert _calls(system).get(INIT, 0) == before.get(INIT, 0)
+    assert tiktok_calls(system).get(INIT, 0) == before.get(INIT, 0)
     for _ in range(100):
         if _execution(system, post["post_id"])["status"] != "RUNNING":
             break
@@ -157,7 +149,7 @@ def test_the_operator_can_ask_for_approval_of_every_direct_post(system: Embedded
 
 
 def test_an_unaudited_app_refuses_at_prepare_what_could_never_be_posted(system: EmbeddedSystem) -> None:
-    before = _calls(system)
+    before = tiktok_calls(system)
     system.rt.update_env({"APP_STATUS": "unaudited"})
     try:
         system.put_object("posts/pub/media/public.mp4", video(label="public"))
@@ -170,4 +162,4 @@ def test_an_unaudited_app_refuses_at_prepare_what_could_never_be_posted(system: 
     assert post["fail_reason"] == "unaudited_client_can_only_post_to_private_accounts"
     assert "make the account private or use mode inbox" in post["fail_detail"]
     assert "review" not in post or "url" not in post["review"]
-    assert _calls(system).get(INIT, 0) == before.get(INIT, 0)
+    assert tiktok_calls(system).get(INIT, 0) == before.get(INIT, 0)

@@ -16,6 +16,7 @@ import requests
 
 from local.embedded import EmbeddedSystem
 from local.media import photo, video, video_of_size
+from tests.support.sandbox_calls import tiktok_calls
 
 MIB = 1024 * 1024
 PREFS = {"mode": "direct", "privacy_level": "SELF_ONLY", "caption": "from the bucket"}
@@ -36,15 +37,6 @@ def _drop(system: EmbeddedSystem, key: str, body: bytes | dict[str, Any]) -> Non
     system.put_object(key, data)
 
 
-def _calls(system: EmbeddedSystem) -> dict[str, int]:
-    calls = requests.get(f"{system.sandbox_url}/_sandbox/calls", timeout=10).json()
-    totals: dict[str, int] = {}
-    for paths in calls["by_token"].values():
-        for path, count in paths.items():
-            totals[path] = totals.get(path, 0) + count
-    return totals
-
-
 def _transitions(system: EmbeddedSystem, post_id: str) -> int:
     arn = system.rt.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{post_id}"
     history = system.rt.execution_history(arn)
@@ -53,7 +45,7 @@ def _transitions(system: EmbeddedSystem, post_id: str) -> int:
 
 def test_a_direct_video_is_published_byte_identical_with_few_calls(system: EmbeddedSystem) -> None:
     clip = video(label="direct")
-    before = _calls(system)
+    before = tiktok_calls(system)
     _drop(system, "posts/pub/media/direct.mp4", clip)
     _drop(
         system, "posts/pub/direct.json", {"video": "media/direct.mp4", **PREFS, "caption": "hello #sandbox"}
@@ -69,7 +61,7 @@ def test_a_direct_video_is_published_byte_identical_with_few_calls(system: Embed
     assert received["post_info"]["privacy_level"] == "SELF_ONLY"
     assert received["post_info"]["title"] == "hello #sandbox"
     assert "task_token" not in post and "upload_url" not in post
-    after = _calls(system)
+    after = tiktok_calls(system)
     spent = {path: after.get(path, 0) - before.get(path, 0) for path in after}
     assert spent.get("/v2/post/publish/creator_info/query/") == 1
     assert spent.get("/v2/post/publish/video/init/") == 1
@@ -199,24 +191,24 @@ def test_a_duplicate_s3_event_starts_nothing_new(system: EmbeddedSystem) -> None
 
 
 def test_a_bad_manifest_is_a_recorded_failure_and_nothing_reaches_tiktok(system: EmbeddedSystem) -> None:
-    before = _calls(system)
+    before = tiktok_calls(system)
     _drop(
         system, "posts/pub/bad.json", {"video": "media/x.mp4", "privacy_level": "EVERYONE", "colour": "red"}
     )
     post = system.wait_for_post("pub", "posts/pub/bad.json", {"FAILED"})
     assert post["fail_reason"] == "invalid_manifest"
     assert "privacy_level" in post["fail_detail"] and "colour: is not a manifest field" in post["fail_detail"]
-    assert _calls(system) == before
+    assert tiktok_calls(system) == before
 
 
 def test_media_tiktok_would_reject_fails_before_init(system: EmbeddedSystem) -> None:
-    before = _calls(system).get("/v2/post/publish/video/init/", 0)
+    before = tiktok_calls(system).get("/v2/post/publish/video/init/", 0)
     _drop(system, "posts/pub/media/slow.mp4", video(fps=15, label="15 fps"))
     _drop(system, "posts/pub/slow.json", {"video": "media/slow.mp4", **PREFS})
     post = system.wait_for_post("pub", "posts/pub/slow.json", {"FAILED", "PUBLISH_COMPLETE"})
     assert post["status"] == "FAILED" and post["fail_reason"] == "frame_rate_check_failed"
     assert "15.00 fps" in post["fail_detail"]
-    assert _calls(system).get("/v2/post/publish/video/init/", 0) == before
+    assert tiktok_calls(system).get("/v2/post/publish/video/init/", 0) == before
 
 
 def test_tiktok_faults_are_survived(system: EmbeddedSystem) -> None:

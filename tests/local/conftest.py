@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from local.runtime import LocalAws, synthesize
+from tests.local.browser import ensure_chromium
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +30,9 @@ def make_runtime(cdk_out: Path) -> Iterator[Callable[..., LocalAws]]:
     yield make
     for runtime in reversed(started):
         runtime.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> None:
+    """Chromium and chromedriver for the browser tests (installed on first use, see browser.py)."""
+    ensure_chromium()

@@ -11,17 +11,12 @@ from pathlib import Path
 import pytest
 
 from local.embedded import EmbeddedSystem
-from tests.local.browser import Browser, ensure_chromium
+from tests.local.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the first run may install Chromium
-
-
-@pytest.fixture(scope="session")
-def chromium() -> None:
-    ensure_chromium()
 
 
 @pytest.fixture(scope="module")

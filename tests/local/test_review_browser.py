@@ -15,7 +15,7 @@ import pytest
 from functions.review.choices import BRANDED_NOT_PRIVATE, CHOOSE_PRIVACY, CONSENT_NEEDED, DECLARATION_MUSIC
 from local.embedded import EmbeddedSystem
 from local.media import video
-from tests.local.browser import ELEMENT, Browser, ensure_chromium
+from tests.local.browser import ELEMENT, Browser
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -24,11 +24,6 @@ NAME = "browser-review"
 ORIGIN = f"posts/{ACCOUNT}/{NAME}.json"
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the first run may install Chromium
-
-
-@pytest.fixture(scope="session")
-def chromium() -> None:
-    ensure_chromium()
 
 
 @pytest.fixture(scope="module")
