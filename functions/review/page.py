@@ -392,35 +392,25 @@ def _check(
 
 def _interactions(page: FormPage) -> str:
     c, creator = page.choices, page.creator
-    off = "turned off for this account in TikTok"
-    boxes = [
-        _check(
-            "allow_comment",
-            "Comment",
-            checked=c.allow_comment,
-            disabled=creator.comment_disabled,
-            note=off if creator.comment_disabled else "",
-        )
-    ]
+    # (field, label, whether the creator turned it off in TikTok); photos have comments only.
+    shown = [("allow_comment", "Comment", creator.comment_disabled)]
     if page.kind == "video":
-        boxes += [
-            _check(
-                "allow_duet",
-                "Duet",
-                checked=c.allow_duet,
-                disabled=creator.duet_disabled,
-                note=off if creator.duet_disabled else "",
-            ),
-            _check(
-                "allow_stitch",
-                "Stitch",
-                checked=c.allow_stitch,
-                disabled=creator.stitch_disabled,
-                note=off if creator.stitch_disabled else "",
-            ),
+        shown += [
+            ("allow_duet", "Duet", creator.duet_disabled),
+            ("allow_stitch", "Stitch", creator.stitch_disabled),
         ]
+    boxes = "".join(
+        _check(
+            name,
+            label,
+            checked=getattr(c, name),
+            disabled=off,
+            note="turned off for this account in TikTok" if off else "",
+        )
+        for name, label, off in shown
+    )
     problems = "".join(_field_problem(page, n)[1] for n in ("allow_comment", "allow_duet", "allow_stitch"))
-    return f"<fieldset><legend>Allow users to</legend>{''.join(boxes)}{problems}</fieldset>"
+    return f"<fieldset><legend>Allow users to</legend>{boxes}{problems}</fieldset>"
 
 
 def _disclosure(page: FormPage) -> str:
