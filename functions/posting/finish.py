@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from functions.posting.quota import release_inbox, release_post
+from functions.posting.quota import release_inbox, release_post, slot_holder
 from functions.posting.records import public_view
 
 if TYPE_CHECKING:
@@ -57,9 +57,10 @@ def finish(
     status = post.get("status")
     account_id = post["account_id"]
     if status in ("FAILED", "CANCELLED"):
-        # Slots of a post TikTok never created go back; a created one stays counted, as TikTok counts it.
-        if not post.get("publish_id"):
-            release_post(w.quota, account_id=account_id, post_id=post_id, now=now)
+        # A slot no init TikTok may count has used goes back; one TikTok counted (or may have: an init
+        # left unanswered) stays taken for its 24 hours, as TikTok counts it.
+        if not post.get("publish_id") and not post.get("init_started_at"):
+            release_post(w.quota, account_id=account_id, holder=slot_holder(post), now=now)
         release_inbox(w.quota, account_id=account_id, post_id=post_id, now=now)
     emit(w, post)
     return {"post_id": post_id, "status": status}

@@ -5,6 +5,10 @@ Never repeated blindly. If an earlier attempt may have reached TikTok without us
   published (its upload URL lapses after an hour);
 - PULL_FROM_URL: TikTok fetches the media by itself, so a second init could publish twice; the post
   fails with `init_outcome_unknown` and says to check the account before posting again.
+
+Every init TikTok may count holds a daily-cap slot from the moment it is asked until 24 hours after: the
+slot is renewed (or taken again, if it lapsed while TikTok kept answering "not now") before the call,
+and when none is free the post goes back to wait for one (`requeue`) instead of reaching TikTok.
 """
 
 from __future__ import annotations
@@ -17,13 +21,12 @@ from functions.posting.errors import (
 )
 from functions.posting.manifest import PostManifest
 from functions.posting.media_urls import pull_url
-from functions.posting.quota import hold_from_init
+from functions.posting.quota import hold_from_init, slot_holder
+from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
 from functions.tiktok.chunks import plan_chunks
 from functions.tiktok.errors import (
     TikTokError,
-    TikTokQuotaError,
-    TikTokRetryableError,
     UnknownOutcomeError,
 )
 from functions.tiktok.models import (
@@ -67,9 +70,17 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
                 "an earlier attempt to create this post at TikTok got no answer; it was not repeated, so the "
                 "post cannot be published twice: check the account in TikTok before posting it again",
             )
-        w.posts.update_fields(
-            post_id, {"init_retry_note": "earlier init unanswered; safe to repeat for uploads"}, now
-        )
+        # TikTok may have counted the unanswered init: the next one holds a slot of its own.
+        spent = int(post.get("unanswered_inits") or 0) + 1
+        retry = {
+            "init_retry_note": "earlier init unanswered; safe to repeat for uploads",
+            "unanswered_inits": spent,
+            "init_started_at": None,
+        }
+        w.posts.update_fields(post_id, retry, now)
+        post = {**post, **retry}
+    if not take_slots(w, post, now, for_init=True).reserved:
+        return {"upload": False, "requeue": True}
     w.posts.transition(
         post_id, "INITIALIZING", now=now, allow_same_rank=True, fields={"init_started_at": now}
     )
@@ -85,14 +96,13 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
         raise TransientStepError(f"init outcome unknown: {exc}") from None
     except TikTokError as exc:
         w.metrics_tiktok_error(exc.code)
-        if isinstance(exc, TikTokQuotaError | TikTokRetryableError):
-            # TikTok answered with a refusal: nothing was created, so asking again later is safe.
-            w.posts.update_fields(post_id, {"init_started_at": None}, w.now())
+        # TikTok answered with a refusal: nothing was created (or counted), so asking again later is safe.
+        w.posts.update_fields(post_id, {"init_started_at": None}, w.now())
         raise step_error(w, account_id, "init", exc) from None
     now = w.now()
     w.posts.set_publish_id(post_id, result.publish_id, now)
     hold_from_init(
-        w.quota, account_id=account_id, post_id=post_id, inbox=manifest.mode == "inbox", now=now + 1
+        w.quota, account_id=account_id, holder=slot_holder(post), inbox=manifest.mode == "inbox", now=now + 1
     )
     fields: dict[str, Any] = {}
     if upload is not None:

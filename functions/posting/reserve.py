@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
-from functions.posting.quota import reserve_post
+from functions.posting.quota import QuotaDecision, reserve_post, slot_holder
 from functions.settings import AppStatus
 
 if TYPE_CHECKING:
@@ -17,35 +17,46 @@ def _z(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
-    post = w.posts.get(post_id)
-    if post is None:
-        raise PostRejectedError("post_missing", f"no post {post_id}")
+def take_slots(w: Wiring, post: dict[str, Any], now: int, *, for_init: bool = False) -> QuotaDecision:
+    """Every slot the post needs (see reserve_post), for a connected account only."""
     account = w.accounts.get(post["account_id"])
     if account is None or account.status != "connected":
         reason = account.status_reason if account else "the account is not connected"
         raise ReauthRequiredError(post["account_id"], reason or "the account is not connected")
-    now = w.now()
-    decision = reserve_post(
+    direct = post.get("mode") != "inbox"
+    return reserve_post(
         w.quota,
         account_id=account.account_id,
-        post_id=post_id,
-        inbox=post.get("mode") == "inbox",
+        holder=slot_holder(post),
+        inbox=not direct,
         daily_cap=account.daily_post_cap,
-        unaudited=w.settings.app_status is AppStatus.UNAUDITED and post.get("mode") == "direct",
+        unaudited=w.settings.app_status is AppStatus.UNAUDITED and direct,
         now=now,
+        for_init=for_init,
     )
+
+
+def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
+    post = w.posts.get(post_id)
+    if post is None:
+        raise PostRejectedError("post_missing", f"no post {post_id}")
+    now = w.now()
+    decision = take_slots(w, post, now)
     if decision.reserved:
         w.posts.update_fields(post_id, {"quota": {"reserved_at": now}}, now)
         return {"reserved": True}
     retry_at = decision.retry_at or now + 60
-    w.posts.transition(
-        post_id,
-        "WAITING_QUOTA",
-        now=now,
-        allow_same_rank=True,
-        note=f"{decision.blocking} quota full: waits until {_z(retry_at)}",
-        fields={"waiting_until": retry_at},
-    )
+    note = f"{decision.blocking} quota full: waits until {_z(retry_at)}"
+    if post.get("status") == "INITIALIZING":  # back from Init, which found the post's slot lapsed
+        w.posts.back_to_waiting_quota(post_id, now=now, note=note, waiting_until=retry_at)
+    else:
+        w.posts.transition(
+            post_id,
+            "WAITING_QUOTA",
+            now=now,
+            allow_same_rank=True,
+            note=note,
+            fields={"waiting_until": retry_at},
+        )
     w.metrics_count("QuotaWait")
     return {"reserved": False, "retry_at": _z(retry_at)}

@@ -61,6 +61,16 @@ def _set_fields(expr: Expression, fields: dict[str, Any]) -> None:
             expr.set(name, value)
 
 
+def _status_change(status: str, now: int, note: str) -> Expression:
+    """The new status, its rank and a history entry for it, in one update expression."""
+    expr = Expression()
+    expr.set("status", status).set("status_rank", _rank(status)).set("updated_at", now)
+    history = expr.name("history")
+    entry = expr.value([{"at": now, "status": status, "note": note}])
+    expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
+    return expr
+
+
 class PostStore(TableStore):
     def create(self, item: dict[str, Any], now: int) -> bool:
         """Store a new post; False when `post_id` exists already (a duplicate event or retry)."""
@@ -161,11 +171,7 @@ class PostStore(TableStore):
         rank = _rank(status)
         fields = fields or {}
         _check_fields(fields)
-        expr = Expression()
-        expr.set("status", status).set("status_rank", rank).set("updated_at", now)
-        history = expr.name("history")
-        entry = expr.value([{"at": now, "status": status, "note": note}])
-        expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
+        expr = _status_change(status, now, note)
         _set_fields(expr, fields)
         terminal = ", ".join(expr.value(s) for s in sorted(TERMINAL))
         condition = (
@@ -211,12 +217,7 @@ class PostStore(TableStore):
         """Back from UPLOADING to INITIALIZING with no publish_id, the old one kept in
         `abandoned_publish_ids`: the one step allowed to lower a post's rank. Only a FILE_UPLOAD post whose
         upload URL lapsed takes it (TikTok never publishes an upload it did not receive whole)."""
-        rank = _rank("INITIALIZING")
-        expr = Expression()
-        expr.set("status", "INITIALIZING").set("status_rank", rank).set("updated_at", now)
-        history = expr.name("history")
-        entry = expr.value([{"at": now, "status": "INITIALIZING", "note": note}])
-        expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
+        expr = _status_change("INITIALIZING", now, note)
         abandoned = expr.name("abandoned_publish_ids")
         old = expr.value([publish_id])
         expr.set_raw(f"{abandoned} = list_append(if_not_exists({abandoned}, {expr.value([])}), {old})")
@@ -225,6 +226,17 @@ class PostStore(TableStore):
         condition = (
             f"{expr.name('status')} = {expr.value('UPLOADING')}"
             f" AND {expr.name('publish_id')} = {expr.value(publish_id)}"
+        )
+        return self._conditional_update(post_id, expr, condition)
+
+    def back_to_waiting_quota(self, post_id: str, *, now: int, note: str, waiting_until: int) -> bool:
+        """Back from INITIALIZING to WAITING_QUOTA, for a post TikTok has not created (no publish_id) whose
+        slot lapsed while TikTok kept answering "not now": it waits for a slot again rather than post
+        beyond the cap. Besides `reset_for_reinit`, the only step allowed to lower a post's rank."""
+        expr = _status_change("WAITING_QUOTA", now, note).set("waiting_until", waiting_until)
+        condition = (
+            f"{expr.name('status')} = {expr.value('INITIALIZING')}"
+            f" AND attribute_not_exists({expr.name('publish_id')})"
         )
         return self._conditional_update(post_id, expr, condition)
 

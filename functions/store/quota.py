@@ -60,15 +60,15 @@ class SlotLedger(TableStore):
         window_seconds: int,
         holder: str,
         now: int,
-        one_per_holder: bool = False,
+        renew: bool = False,
     ) -> Reserved | Full:
         """Take a slot for `holder` until `now + window_seconds`, or say when one frees up.
 
         Idempotent per holder: a holder that already holds a live slot gets that slot back, so a
         retried step never takes two. A holder therefore names one use (a post, one API request).
-        With `one_per_holder` (the `users` ledger: one slot per account), a holder's slot is renewed
-        to a full window from `now` instead, because the limit counts users who posted within the
-        last window, and this one just posted again.
+        With `renew`, a holder's live slot is renewed to a full window from `now` instead: the `users`
+        ledger counts users who posted within the last window, and this one just posted again; a post
+        about to be initialised needs its slot for the 24 hours from the init TikTok counts.
         """
         if capacity < 1:
             raise ValueError(f"capacity must be at least 1, not {capacity}")
@@ -84,7 +84,7 @@ class SlotLedger(TableStore):
                 (s for s in slots.values() if s.holder == holder and s.free_at > now), key=lambda s: s.index
             )
             if mine:
-                if not one_per_holder:
+                if not renew:
                     return Reserved(ledger_key, slot_key(mine[0].index), mine[0].free_at)
                 renewed = self._renew(ledger_key, mine[0], holder, now, until)
                 if renewed is not None:

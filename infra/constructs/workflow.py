@@ -173,6 +173,14 @@ class PublishWorkflow(Construct):
         needs_upload = (
             sfn.Choice(self, "NeedsUpload?")
             .when(sfn.Condition.boolean_equals("$.init.upload", True), upload)
+            # The post's slot lapsed while TikTok kept saying "not now" and the cap is full: wait again.
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.is_present("$.init.requeue"),
+                    sfn.Condition.boolean_equals("$.init.requeue", True),
+                ),
+                reserve,
+            )
             .otherwise(await_outcome)
         )
         polled = (

@@ -140,6 +140,13 @@ def test_a_direct_video_with_webhook_passes_at_most_twelve_states(template: dict
     assert len(path) <= 12, path
 
 
+def test_an_init_that_found_no_slot_goes_back_to_reserve_quota(template: dict[str, Any]) -> None:
+    choice = _definition(template)["States"]["NeedsUpload?"]
+    requeue = [c for c in choice["Choices"] if "requeue" in json.dumps(c)]
+    assert len(requeue) == 1 and requeue[0]["Next"] == "ReserveQuota"
+    assert choice["Default"] == "AwaitOutcome"
+
+
 def test_a_post_needing_review_waits_then_goes_on_or_fails_clearly(template: dict[str, Any]) -> None:
     states = _definition(template)["States"]
     route = states["NeedsReview?"]

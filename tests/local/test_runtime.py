@@ -264,6 +264,47 @@ def test_a_token_answered_inside_the_wait_invocation_resumes_the_execution(
     assert "WaitForPublishAt" in entered and "UploadChunks" not in entered
 
 
+def test_an_init_that_found_no_slot_waits_for_quota_again(make_runtime: Callable[..., LocalAws]) -> None:
+    calls: Calls = []
+    holder: dict[str, LocalAws] = {}
+
+    def register_wait(event: Any, context: Any) -> Any:
+        calls.append(("register_wait", event))
+        holder["rt"].client("stepfunctions").send_task_success(
+            taskToken=event["task_token"], output=json.dumps({"final": True, "status": "PUBLISH_COMPLETE"})
+        )
+        return {}
+
+    runtime = holder["rt"] = make_runtime(
+        handler_overrides={
+            "prepare": recorder(calls, "prepare", {}),
+            "reserve_quota": recorder(
+                calls,
+                "reserve_quota",
+                {"reserved": True},
+                {"reserved": False, "retry_at": zulu(timedelta(hours=20))},
+                {"reserved": True},
+            ),
+            # The slot lapsed while TikTok said "not now" and the cap is full: back to ReserveQuota.
+            "init_post": recorder(calls, "init_post", {"upload": False, "requeue": True}, {"upload": False}),
+            "register_wait": register_wait,
+            "finish": recorder(calls, "finish", None),
+        }
+    )
+    result = runtime.wait_execution(runtime.start_execution({"post_id": "post-4"}), timeout=20)
+    assert result["status"] == "SUCCEEDED", runtime.execution_history(result["executionArn"])[-3:]
+    assert [n for n, _ in calls] == [
+        "prepare",
+        "reserve_quota",
+        "init_post",
+        "reserve_quota",
+        "reserve_quota",
+        "init_post",
+        "register_wait",
+        "finish",
+    ]
+
+
 def test_a_failing_step_is_recorded_then_the_execution_fails(make_runtime: Callable[..., LocalAws]) -> None:
     calls: Calls = []
     runtime = make_runtime(

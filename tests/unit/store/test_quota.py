@@ -149,9 +149,7 @@ def test_users_ledger_renews_the_window_of_a_returning_holder(ledger: SlotLedger
     users = ledger_key("users", "app")
 
     def user(account: str, at: int) -> Reserved | Full:
-        return ledger.reserve(
-            users, capacity=5, window_seconds=DAY, holder=account, now=at, one_per_holder=True
-        )
+        return ledger.reserve(users, capacity=5, window_seconds=DAY, holder=account, now=at, renew=True)
 
     for i in range(5):
         assert isinstance(user(f"acct{i}", NOW), Reserved)
@@ -166,7 +164,7 @@ def test_users_ledger_renews_the_window_of_a_returning_holder(ledger: SlotLedger
     assert sixth.slot != again.slot
 
 
-def test_without_one_per_holder_a_retry_does_not_extend(ledger: SlotLedger) -> None:
+def test_without_renew_a_retry_does_not_extend(ledger: SlotLedger) -> None:
     first = reserve(ledger, "post-1")
     assert reserve(ledger, "post-1", now=NOW + 1000) == first
 
@@ -245,7 +243,7 @@ def test_renewal_lost_to_a_release_reserves_afresh(dynamodb: Any, tables: dict[s
     users = ledger_key("users", "app")
     plain = SlotLedger(tables["quota"])
     assert isinstance(
-        plain.reserve(users, capacity=2, window_seconds=DAY, holder="acct", now=NOW, one_per_holder=True),
+        plain.reserve(users, capacity=2, window_seconds=DAY, holder="acct", now=NOW, renew=True),
         Reserved,
     )
 
@@ -254,7 +252,7 @@ def test_renewal_lost_to_a_release_reserves_afresh(dynamodb: Any, tables: dict[s
 
     racing = RacingClient(dynamodb, released, races=1)
     again = SlotLedger(tables["quota"], client=racing).reserve(
-        users, capacity=2, window_seconds=DAY, holder="acct", now=NOW + 10, one_per_holder=True
+        users, capacity=2, window_seconds=DAY, holder="acct", now=NOW + 10, renew=True
     )
     assert isinstance(again, Reserved)
     assert again.free_at == NOW + 10 + DAY
