@@ -77,12 +77,12 @@ def reserve_post(
         needs.append((inbox_ledger(account_id), INBOX_CAP, holder, for_init))
     else:
         needs.append((posts_ledger(account_id), daily_cap, holder, for_init))
-    for key, capacity, slot_holder_, renew in needs:
+    for key, capacity, who, renew in needs:
         result: Reserved | Full = ledger.reserve(
             key,
             capacity=capacity,
             window_seconds=window,
-            holder=slot_holder_,
+            holder=who,
             now=now,
             renew=renew,
         )
