@@ -76,25 +76,23 @@ def tiktok(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[TikTok]:
     yield fake
 
 
-def _account(w: Wiring, cap: int) -> None:
+def _account_with_posts(w: Wiring, cap: int, *post_ids: str) -> None:
     w.accounts.put(
         Account("alice", "open-alice", "alice", "Alice", ["video.publish"], "connected", daily_post_cap=cap)
     )
-
-
-def _post(w: Wiring, post_id: str) -> None:
-    w.posts.create(
-        {
-            "post_id": post_id,
-            "account_id": "alice",
-            "status": "RECEIVED",
-            "mode": "direct",
-            "kind": "video",
-            "settings": {"video": "a.mp4", "mode": "direct", "privacy_level": "SELF_ONLY"},
-            "prepared": {"source": "FILE_UPLOAD", "video": {"size": 1000, "key": "a.mp4"}},
-        },
-        T0,
-    )
+    for post_id in post_ids:
+        w.posts.create(
+            {
+                "post_id": post_id,
+                "account_id": "alice",
+                "status": "RECEIVED",
+                "mode": "direct",
+                "kind": "video",
+                "settings": {"video": "a.mp4", "mode": "direct", "privacy_level": "SELF_ONLY"},
+                "prepared": {"source": "FILE_UPLOAD", "video": {"size": 1000, "key": "a.mp4"}},
+            },
+            T0,
+        )
 
 
 def _at(tiktok: TikTok, when: int) -> None:
@@ -113,9 +111,7 @@ def _statuses(w: Wiring, post_id: str) -> list[str]:
 
 def test_a_slot_that_lapsed_while_tiktok_said_not_now_is_not_used(world: World, tiktok: TikTok) -> None:
     w = world.wiring
-    _account(w, cap=1)
-    _post(w, "a")
-    _post(w, "b")
+    _account_with_posts(w, 1, "a", "b")
     assert reserve_quota(w, "a") == {"reserved": True}
     tiktok.answers.append(TikTokQuotaError("rate_limit_exceeded", http_status=429))
     with pytest.raises(QuotaWaitError):
@@ -145,9 +141,7 @@ def test_a_slot_that_lapsed_while_tiktok_said_not_now_is_not_used(world: World, 
 
 def test_a_slot_still_held_is_renewed_to_a_day_from_the_init(world: World, tiktok: TikTok) -> None:
     w = world.wiring
-    _account(w, cap=1)
-    _post(w, "a")
-    _post(w, "b")
+    _account_with_posts(w, 1, "a", "b")
     assert reserve_quota(w, "a") == {"reserved": True}
     _at(tiktok, T0 + DAY - 10)  # init asked just before the reservation's day ends
     assert init_post(w, "a") == {"upload": True}
@@ -158,9 +152,7 @@ def test_a_slot_still_held_is_renewed_to_a_day_from_the_init(world: World, tikto
 
 def test_an_unanswered_init_keeps_its_slot_and_the_repeat_takes_another(world: World, tiktok: TikTok) -> None:
     w = world.wiring
-    _account(w, cap=2)
-    for name in ("a", "b"):
-        _post(w, name)
+    _account_with_posts(w, 2, "a", "b")
     assert reserve_quota(w, "a") == {"reserved": True}
     tiktok.answers.append(UnknownOutcomeError("init", "connection reset"))
     with pytest.raises(TransientStepError):
@@ -178,8 +170,7 @@ def test_an_unanswered_init_with_no_slot_left_waits_instead_of_repeating(
     world: World, tiktok: TikTok
 ) -> None:
     w = world.wiring
-    _account(w, cap=1)
-    _post(w, "a")
+    _account_with_posts(w, 1, "a")
     assert reserve_quota(w, "a") == {"reserved": True}
     tiktok.answers.append(UnknownOutcomeError("init", "read timeout"))
     with pytest.raises(TransientStepError):
@@ -196,9 +187,7 @@ def test_an_unanswered_init_with_no_slot_left_waits_instead_of_repeating(
 
 def test_a_lapsed_upload_url_keeps_the_first_inits_slot(world: World, tiktok: TikTok) -> None:
     w = world.wiring
-    _account(w, cap=2)
-    for name in ("a", "b"):
-        _post(w, name)
+    _account_with_posts(w, 2, "a", "b")
     assert reserve_quota(w, "a") == {"reserved": True}
     assert init_post(w, "a") == {"upload": True}
     post_a = w.posts.get("a")
@@ -212,9 +201,7 @@ def test_a_lapsed_upload_url_keeps_the_first_inits_slot(world: World, tiktok: Ti
 
 def test_finish_gives_back_only_a_slot_no_init_may_have_used(world: World, tiktok: TikTok) -> None:
     w = world.wiring
-    _account(w, cap=2)
-    for name in ("refused", "unanswered", "next"):
-        _post(w, name)
+    _account_with_posts(w, 2, "refused", "unanswered", "next")
     assert reserve_quota(w, "refused") == {"reserved": True}
     assert reserve_quota(w, "unanswered") == {"reserved": True}
     tiktok.answers += [
