@@ -75,7 +75,7 @@ class ResilienceConfig:
     creators: int = 20
     daily_cap: int = 4
     seed: int = 20261125
-    timeout_seconds: float = 420.0
+    timeout_seconds: float = 900.0  # a bound for a stuck run, far above the usual 5-7 min
     rearm_seconds: float = 2.0
     faults: dict[str, Any] = field(default_factory=default_faults)
 
