@@ -23,6 +23,7 @@ from unittest import mock
 import requests
 
 from local.embedded import EmbeddedSystem
+from local.runtime.lambdas import between_handler_runs
 from local.virtual_time import EventClock
 
 # The runtime sets each function's environment around its run and puts the previous values back; a key
@@ -286,7 +287,8 @@ def scan_table(system: EmbeddedSystem, env_var: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table_name(system, env_var)}
     while True:
-        page = dynamodb.scan(**kwargs)
+        with between_handler_runs():
+            page = dynamodb.scan(**kwargs)
         items.extend(_jsonable(_plain(item)) for item in page.get("Items", []))
         if "LastEvaluatedKey" not in page:
             return items
@@ -295,9 +297,10 @@ def scan_table(system: EmbeddedSystem, env_var: str) -> list[dict[str, Any]]:
 
 def post_record(system: EmbeddedSystem, post_id: str) -> dict[str, Any] | None:
     dynamodb = system.rt.in_process_client("dynamodb")
-    answer = dynamodb.get_item(
-        TableName=table_name(system, "POSTS_TABLE"), Key={"post_id": {"S": post_id}}, ConsistentRead=True
-    )
+    with between_handler_runs():
+        answer = dynamodb.get_item(
+            TableName=table_name(system, "POSTS_TABLE"), Key={"post_id": {"S": post_id}}, ConsistentRead=True
+        )
     item = answer.get("Item")
     return _jsonable(_plain(item)) if item else None
 

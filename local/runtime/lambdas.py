@@ -152,6 +152,14 @@ def applied_environment(values: Mapping[str, str]) -> Iterator[None]:
             os.environ[key] = old
 
 
+@contextmanager
+def between_handler_runs() -> Iterator[None]:
+    """No handler runs meanwhile: for a reader of moto's in-process backends (a benchmark counting
+    records), whose dictionaries are not safe to iterate while a handler writes to them."""
+    with _HANDLER_LOCK:
+        yield
+
+
 def clear_left_environment() -> None:
     """Remove the keys handler runs left set (see applied_environment); call once no handler runs."""
     with _HANDLER_LOCK:
