@@ -26,6 +26,8 @@ from infra.config import DeploymentConfig
 # Errors raised by our steps (Python class names, which Lambda reports as the error type).
 TRANSIENT_ERRORS = ["TransientStepError"]
 QUOTA_ERRORS = ["QuotaWaitError"]
+# 15 min doubling to 6 h: 24 attempts span up to about 5 days (about half that with full jitter).
+QUOTA_RETRY_ATTEMPTS = 24
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
@@ -235,12 +237,13 @@ class PublishWorkflow(Construct):
 
     @staticmethod
     def _retry(task: tasks.LambdaInvoke) -> None:
-        # TikTok's own caps (shared with other apps) say "not now": wait long, growing intervals.
+        # TikTok's own caps (shared with other apps) say "not now": wait long, growing intervals, for
+        # days if need be (a cap TikTok counts over 24 h frees within a day; posts wait, they do not fail).
         task.add_retry(
             errors=QUOTA_ERRORS,
             interval=Duration.minutes(15),
             backoff_rate=2,
-            max_attempts=8,
+            max_attempts=QUOTA_RETRY_ATTEMPTS,
             max_delay=Duration.hours(6),
             jitter_strategy=sfn.JitterType.FULL,
         )
