@@ -104,7 +104,7 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     hold_from_init(
         w.quota, account_id=account_id, holder=slot_holder(post), inbox=manifest.mode == "inbox", now=now + 1
     )
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = {"init_started_at": None}  # answered: nothing left unknown
     if upload is not None:
         fields["upload"] = {**upload, "offset": 0, "complete": False}
         fields["upload_url"] = result.upload_url
