@@ -24,7 +24,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -158,6 +158,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_READ_ATTEMPTS = 5
+
+
 class PostsTable:
     """The posts table read directly, for watching: the API's handler cannot answer while another handler
     runs (the embedded runtime runs one handler at a time), so `GET /posts/<id>` stalls for the whole
@@ -173,17 +176,34 @@ class PostsTable:
     def _item(self, raw: dict[str, Any]) -> dict[str, Any]:
         return {k: _plain(self._types.deserialize(v)) for k, v in raw.items()}
 
+    @staticmethod
+    def _read(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        # moto's in-process tables are not thread-safe: a read racing a handler's write may find a
+        # dictionary changing under it. Reading again a moment later sees the write done.
+        for _ in range(_READ_ATTEMPTS - 1):
+            try:
+                return call()
+            except RuntimeError:
+                time.sleep(0.01)
+        return call()
+
     def get(self, post_id: str) -> dict[str, Any] | None:
-        raw = self._db.get_item(TableName=self._table, Key={"post_id": {"S": post_id}}, ConsistentRead=True)
+        raw = self._read(
+            lambda: self._db.get_item(
+                TableName=self._table, Key={"post_id": {"S": post_id}}, ConsistentRead=True
+            )
+        )
         return self._item(raw["Item"]) if "Item" in raw else None
 
     def find(self, account_id: str, origin_key: str) -> str | None:
         """The id of the post made from `origin_key`, once it exists."""
-        page = self._db.query(
-            TableName=self._table,
-            IndexName="by_account",
-            KeyConditionExpression="account_id = :a",
-            ExpressionAttributeValues={":a": {"S": account_id}},
+        page = self._read(
+            lambda: self._db.query(
+                TableName=self._table,
+                IndexName="by_account",
+                KeyConditionExpression="account_id = :a",
+                ExpressionAttributeValues={":a": {"S": account_id}},
+            )
         )
         for entry in page.get("Items", []):
             post = self.get(entry["post_id"]["S"])

@@ -221,3 +221,24 @@ def test_serve_refuses_a_busy_port(spawn: Any) -> None:
         assert server.wait(timeout=30) == 2
         assert server.stderr is not None
         assert f"--aws-port {port}" in server.stderr.read()
+
+
+def test_the_demo_reads_again_when_a_read_races_a_handlers_write() -> None:
+    from local.demo import PostsTable
+
+    answers: list[Any] = [RuntimeError("dictionary changed size during iteration")] * 2 + [{"Item": {}}]
+
+    def racing() -> dict[str, Any]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return dict(answer)
+
+    assert PostsTable._read(racing) == {"Item": {}}
+    assert answers == []
+
+    def always() -> dict[str, Any]:
+        raise RuntimeError("still changing")
+
+    with pytest.raises(RuntimeError, match="still changing"):
+        PostsTable._read(always)
