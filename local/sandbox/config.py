@@ -48,6 +48,7 @@ class Faults:
     status_429_burst: dict[str, int] = field(default_factory=dict)  # the next N calls answer 429
     drop_connection_mid_put: int = 0  # the next N PUTs: half the body is read, then a TCP reset
     drop_connection_after_put: int = 0  # the next N PUTs are stored, then reset before the answer
+    drop_connection_after_init: int = 0  # the next N inits create their post, then reset before the answer
     slow_seconds: dict[str, float] = field(default_factory=dict)  # real delay before answering
     expire_upload_urls: bool = False  # every upload URL answers 403 as if older than an hour
     duplicate_webhooks: bool = False  # each delivered webhook is delivered a second time
@@ -103,7 +104,7 @@ def _parse_fault(key: str, value: Any) -> Any:  # noqa: PLR0911 - one return per
         if isinstance(value, bool) or value not in (500, 502, 503, 504):
             raise ValueError("error_status must be one of 500, 502, 503, 504")
         return value
-    if key in ("drop_connection_mid_put", "drop_connection_after_put"):
+    if key in ("drop_connection_mid_put", "drop_connection_after_put", "drop_connection_after_init"):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"{key} must be a non-negative integer")
         return value

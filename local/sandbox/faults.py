@@ -67,6 +67,13 @@ class FaultInjector:
                 return True
             return False
 
+    def take_drop_after_init(self) -> bool:
+        with self._lock:
+            if self._faults.drop_connection_after_init > 0:
+                self._faults.drop_connection_after_init -= 1
+                return True
+            return False
+
     def upload_urls_expired(self) -> bool:
         with self._lock:
             return self._faults.expire_upload_urls

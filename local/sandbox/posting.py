@@ -282,6 +282,8 @@ def _init_answer(app: SandboxApp, post: Post) -> Response:
         data["upload_url"] = post.upload_url
     if post.source == "PULL_FROM_URL":
         pull.start(app, post)
+    if app.faults.take_drop_after_init():  # created and counted, but the caller never learns it
+        return Response(0, abort=True)
     return ok(data)
 
 

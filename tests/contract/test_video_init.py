@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 from sandbox_client import MB, Api, MakeSandbox, assert_envelope
 
 DIRECT = "/v2/post/publish/video/init/"
@@ -194,6 +195,17 @@ def test_s7_2_posts_per_creator_per_24h_are_counted_at_init(api: Api) -> None:
     token = api.token("two_a_day")  # the first token expired meanwhile
     assert api.init_video(token, 1000).status_code == 200
     assert_envelope(api.init_video(token, 1000), 403, "spam_risk_too_many_posts")
+
+
+def test_faults_an_init_whose_answer_is_lost_still_counts(api: Api) -> None:
+    api.add_creator(username="one_a_day", nickname="One", open_id="open-one", post_cap=1)
+    token = api.token("one_a_day")
+    api.faults(drop_connection_after_init=1)
+    with pytest.raises(requests.ConnectionError):
+        api.init_video(token, 1000)
+    # The caller never learned of the post, but TikTok made and counted it.
+    assert_envelope(api.init_video(token, 1000), 403, "spam_risk_too_many_posts")
+    assert api.faults().json()["drop_connection_after_init"] == 0
 
 
 def test_s7_2_default_cap_is_15_and_configurable(make_sandbox: MakeSandbox) -> None:

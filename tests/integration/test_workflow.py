@@ -271,3 +271,31 @@ def test_a_public_post_becomes_publicly_available_through_tiktoks_webhooks(syste
     received = system.sandbox_post(post["publish_id"])
     assert received["post_info"]["disable_comment"] is False
     assert received["post_info"]["disable_duet"] is True  # not asked for: stays off
+
+
+def test_an_init_whose_answer_was_lost_keeps_the_daily_cap(system: EmbeddedSystem) -> None:
+    """TikTok created (and counted) the post but the answer never came back: the upload init is asked
+    again, in a slot of its own, which with a cap of one means the next day."""
+    open_id = "open-lost-answer"
+    system.sandbox_control("creators", {"username": "lost_answer", "nickname": "Lost", "open_id": open_id})
+    assert system.connect("lost_answer", alias="lost").status_code == 200
+    answer = requests.put(
+        f"{system.api_url}/accounts/lost/preferences", timeout=30, json={**PREFS, "daily_post_cap": 1}
+    )
+    assert answer.status_code == 200, answer.text
+    system.sandbox_control("faults", {"drop_connection_after_init": 1})
+    clip = video(label="lost-answer")
+    system.put_object("posts/lost/clip.mp4", clip)
+    post = system.wait_for_post("lost", "posts/lost/clip.mp4", {"PUBLISH_COMPLETE", "FAILED"}, timeout=120)
+    assert post["status"] == "PUBLISH_COMPLETE", (post.get("fail_reason"), post.get("fail_detail"))
+    assert post["unanswered_inits"] == 1
+    statuses = [h["status"] for h in post["history"]]
+    assert statuses[statuses.index("INITIALIZING") :].count("WAITING_QUOTA") == 1  # waited for a slot
+
+    tiktok = requests.get(f"{system.sandbox_url}/_sandbox/posts", timeout=10).json()["posts"]
+    inits = sorted((p for p in tiktok if p["open_id"] == open_id), key=lambda p: p["created_at"])
+    assert len(inits) == 2
+    assert inits[1]["created_at"] - inits[0]["created_at"] >= 86_400  # never two within 24 h
+    assert inits[0]["status"] != "PUBLISH_COMPLETE"  # the lost one never received a byte
+    assert inits[1]["publish_id"] == post["publish_id"]
+    assert system.sandbox_post(post["publish_id"])["sha256"] == hashlib.sha256(clip).hexdigest()
