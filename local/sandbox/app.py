@@ -73,7 +73,7 @@ class SandboxApp:
         self.scheduler.clear()
         self.webhooks.clear()
         clear_state(self.state)
-        self.faults.replace(copy.deepcopy(self.config.faults))
+        self.faults.restart(copy.deepcopy(self.config.faults), self.config.seed)
         self.clock.reset()
         for item in self.storage.iterdir():
             if item.is_file():

@@ -24,6 +24,13 @@ class FaultInjector:
         with self._lock:
             self._faults = faults
 
+    def restart(self, faults: Faults, seed: int | None) -> None:
+        """As right after start: these faults, and the random draws from `seed` again (a seeded sandbox
+        injects the same faults after every reset)."""
+        with self._lock:
+            self._faults = faults
+            self._random = random.Random(seed)  # nosec B311
+
     def update(self, raw: object) -> Faults:
         """Merge the keys of a POST /_sandbox/faults body; raises ValueError on a bad schema."""
         with self._lock:

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 import pytest
-from sandbox_client import CLIENT_KEY, CLIENT_SECRET, Api, assert_envelope, assert_oauth_error
+from sandbox_client import CLIENT_KEY, CLIENT_SECRET, Api, MakeSandbox, assert_envelope, assert_oauth_error
 from sandbox_media import video
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
@@ -119,6 +119,20 @@ def test_fault_schema_is_validated_and_a_bad_update_changes_nothing(api: Api, bo
     answer = api.http.post(api.base + "/_sandbox/faults", json=body)
     assert answer.status_code == 400 and answer.json()["error"]
     assert api.http.get(api.base + "/_sandbox/faults").json() == before
+
+
+def test_a_seeded_sandbox_injects_the_same_faults_after_every_reset(make_sandbox: MakeSandbox) -> None:
+    _, api = make_sandbox(seed=7)
+
+    def draws() -> list[int]:
+        token = api.token()
+        api.faults(error_rate={CREATOR_INFO: 0.5})
+        return [api.creator_info(token).status_code for _ in range(16)]
+
+    first = draws()
+    assert 500 in first and 200 in first
+    api.http.post(api.base + "/_sandbox/reset")
+    assert draws() == first
 
 
 def test_faults_merge_by_key_clear_with_delete_and_reset_with_the_sandbox(api: Api) -> None:
