@@ -61,23 +61,20 @@ class FaultInjector:
             return None
 
     def take_drop_mid_put(self) -> bool:
-        with self._lock:
-            if self._faults.drop_connection_mid_put > 0:
-                self._faults.drop_connection_mid_put -= 1
-                return True
-            return False
+        return self._take("drop_connection_mid_put")
 
     def take_drop_after_put(self) -> bool:
-        with self._lock:
-            if self._faults.drop_connection_after_put > 0:
-                self._faults.drop_connection_after_put -= 1
-                return True
-            return False
+        return self._take("drop_connection_after_put")
 
     def take_drop_after_init(self) -> bool:
+        return self._take("drop_connection_after_init")
+
+    def _take(self, counter: str) -> bool:
+        """One of the next N calls a counted fault names: True (and one fewer left) while N > 0."""
         with self._lock:
-            if self._faults.drop_connection_after_init > 0:
-                self._faults.drop_connection_after_init -= 1
+            left = getattr(self._faults, counter)
+            if left > 0:
+                setattr(self._faults, counter, left - 1)
                 return True
             return False
 
