@@ -62,6 +62,10 @@ def _new_client(service: str, region: str) -> Any:
         # Step Functions Map states and the concurrency tests share one client across threads.
         max_pool_connections=32,
         signature_version="s3v4" if service == "s3" else None,
+        # Not "when_supported": botocore would then ask S3 for the object's checksum on every GET and
+        # CRC every byte read, but it checks the sum only on a read past the end, which the upload stream
+        # (exact chunk lengths) never makes, and a resumed range has no sum at all (docs/decisions.md).
+        response_checksum_validation="when_required",
     )
     return _session.client(service, region_name=region or None, config=config)
 

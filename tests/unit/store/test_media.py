@@ -109,6 +109,20 @@ def test_open_stream_at_the_end_is_empty_and_past_it_an_error(media: MediaStore,
         media.open_stream(BUCKET, "v.mp4", -1)
 
 
+def test_open_stream_does_not_ask_for_the_objects_checksum(media: MediaStore, s3: Any) -> None:
+    # botocore would CRC every streamed byte and check the sum only on a read past the end, which the
+    # upload (exact chunk lengths) never makes: the GET must not ask for it, even for an object that has one.
+    s3.put_object(Bucket=BUCKET, Key="v.mp4", Body=DATA, ChecksumAlgorithm="CRC32")
+    sent: list[dict[str, str]] = []
+    aws_client("s3").meta.events.register(
+        "before-send.s3.GetObject", lambda request, **_: sent.append(dict(request.headers))
+    )
+    with media.open_stream(BUCKET, "v.mp4", 0) as stream:
+        assert stream.read(len(DATA)) == DATA
+    assert len(sent) == 1
+    assert not any(name.lower() == "x-amz-checksum-mode" for name in sent[0])
+
+
 class TrickleStream(io.BytesIO):
     """A socket-like body that returns at most 7 bytes per read."""
 
