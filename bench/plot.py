@@ -12,6 +12,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.run import verdict
+
 HERE = Path(__file__).resolve().parent
 PANEL_W, PANEL_H = 620, 430
 COLUMNS = 3
@@ -176,15 +178,15 @@ def _targets(draw: ImageDraw.ImageDraw, origin: tuple[int, int], results: dict[s
     font = _font(12)
     targets = results.get("targets") or {}
     for row, (name, target) in enumerate(targets.items()):
-        met = bool(target.get("met"))
+        shown_verdict = verdict(target)
         value = target.get("value")
         shown = f"{value:.3g}" if isinstance(value, float) else str(value)
         if len(shown) > 28:
             shown = shown[:27] + "..."
         draw.text(
             (x0 + 16, y0 + 44 + row * 20),
-            f"{'met   ' if met else 'MISSED'}  {name}: {shown}",
-            fill=GOOD if met else OURS,
+            f"{shown_verdict}  {name}: {shown}",
+            fill={"met   ": GOOD, "MISSED": OURS}.get(shown_verdict, INK),
             font=font,
         )
     for row, (name, error) in enumerate((results.get("errors") or {}).items(), start=len(targets)):

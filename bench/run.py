@@ -53,12 +53,15 @@ def _upload_and_memory(args: argparse.Namespace, wanted: set[str], results: dict
 
     size = 128 * MIB if args.quick else GIB
     small = 32 * MIB if args.quick else 100 * MIB
-    with upload_world([small, size]) as world:
-        if "upload" in wanted:
+    if "upload" in wanted:
+        # moto alone with the one object: with a second object stored, some whole-object GETs waited
+        # 1-2 s longer before their first byte, at random, which no method caused.
+        with upload_world([size]) as world:
             _section(
-                results, "upload", lambda: upload.measure(world, size, runs=2 if args.quick else 7, log=log)
+                results, "upload", lambda: upload.measure(world, size, runs=2 if args.quick else 15, log=log)
             )
-        if "memory" in wanted:
+    if "memory" in wanted:
+        with upload_world([small, size]) as world:
             _section(
                 results,
                 "memory",
@@ -83,8 +86,15 @@ def _section(results: dict[str, Any], name: str, action: Callable[[], dict[str, 
     log(f"[bench] {name} done in {results['durations_seconds'][name]:.0f} s")
 
 
+def verdict(target: dict[str, Any]) -> str:
+    """`met   `, `MISSED` or `info  ` (a comparison without a target), padded to one width."""
+    if target.get("met") is None:
+        return "info  "
+    return "met   " if target["met"] else "MISSED"
+
+
 def summary(results: dict[str, Any]) -> dict[str, Any]:
-    """Every target in one place: met, missed, or not measured."""
+    """Every target in one place: met, missed, or not measured (and comparisons, `met: None`)."""
     out: dict[str, Any] = {}
     upload = results.get("upload")
     if upload:
@@ -97,10 +107,8 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             "value": ratios["ours_64MB_vs_limit"],
             "met": ratios["ours_64MB_vs_limit"] >= 0.8,
         }
-        out["upload_10MiB_vs_limit_>=0.8"] = {
-            "value": ratios["ours_10MiB_vs_limit"],
-            "met": ratios["ours_10MiB_vs_limit"] >= 0.8,
-        }
+        # A comparison, not a target: what six times the chunk requests cost (met: None).
+        out["upload_64MB_vs_10MiB_chunks"] = {"value": ratios["ours_64MB_vs_ours_10MiB"], "met": None}
     memory = results.get("memory")
     if memory:
         out["memory_flat"] = {"value": memory["peak_max_vs_min"], "met": memory["met"]}
@@ -194,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
         log(f"[bench] wrote {draw(results, args.out.with_suffix('.png'))}")
     for name, target in results["targets"].items():
-        log(f"  {'met   ' if target['met'] else 'MISSED'} {name}: {target['value']}")
+        log(f"  {verdict(target)} {name}: {target['value']}")
     for name, error in results.get("errors", {}).items():
         log(f"  ERROR  {name}: {error}")
     return 1 if results.get("errors") else 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import os
+import random
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from bench.endpoints import MIB, UploadWorld, s3_client
 BLOCK = MIB
 CHUNK_64MB = 64_000_000
 CHUNK_10MIB = 10 * MIB
+ORDER_SEED = 20261126
 
 
 class _MappedBody:
@@ -227,6 +229,9 @@ def _after_first_byte(
     waits = {name: statistics.median(before[name]) for name in names}
     result: dict[str, Any] = {
         "seconds_before_first_byte_median": {name: round(value, 3) for name, value in waits.items()},
+        "seconds_before_first_byte_runs": {
+            name: [round(value, 3) for value in before[name]] for name in names
+        },
         "bare_get_share_before_first_byte": round(
             waits["bare_get"] / statistics.median(seconds["bare_get"]), 3
         ),
@@ -250,11 +255,13 @@ def measure(world: UploadWorld, size: int, runs: int, log: Callable[[str], None]
     seconds: dict[str, list[float]] = {name: [] for name in METHODS}
     before_first_byte: dict[str, list[float]] = {name: [] for name in METHODS}
     cores: dict[str, list[dict[str, float]]] = {name: [] for name in METHODS}
-    names = list(METHODS)
+    order = random.Random(ORDER_SEED)
     for round_index in range(runs):
-        # Each round starts one method later, so that no method always follows the same one (moto's
-        # memory churn after a whole-object GET lands on whichever comes next).
-        for name in names[round_index % len(names) :] + names[: round_index % len(names)]:
+        # A new order each round (seeded, so runs compare): moto's memory churn after a whole-object GET
+        # lands on whichever method comes next, and a fixed cycle would always hand it to the same one.
+        names = list(METHODS)
+        order.shuffle(names)
+        for name in names:
             sample = METHODS[name](world, size)
             seconds[name].append(sample.seconds)
             if sample.first_byte_seconds is not None:
@@ -288,14 +295,15 @@ def measure(world: UploadWorld, size: int, runs: int, log: Callable[[str], None]
         },
         "cpu_count": os.cpu_count(),
         "ratios": {name: round(value, 3) for name, value in ratios.items()},
+        # The targets are the uploader's as the Lambda runs it (DEFAULT_CHUNK_SIZE, 64 MB chunks); the
+        # 10 MiB run is the chunk-size comparison (six times the requests), reported in `ratios`.
         "targets": {
+            "applies_to": "ours_64MB",
             "ours_vs_plain_copy_at_least": 1.0,
             "ours_vs_limit_at_least": 0.8,
             "met": {
                 "vs_plain_copy": ratios["ours_64MB_vs_plain_copy"] >= 1.0,
                 "vs_limit": ratios["ours_64MB_vs_limit"] >= 0.8,
-                "vs_plain_copy_10MiB": ratios["ours_10MiB_vs_plain_copy"] >= 1.0,
-                "vs_limit_10MiB": ratios["ours_10MiB_vs_limit"] >= 0.8,
             },
         },
     }
