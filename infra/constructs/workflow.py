@@ -36,6 +36,11 @@ LAMBDA_SERVICE_ERRORS = [
 ]
 
 
+def _flag_set(path: str) -> sfn.Condition:
+    """`path` is present and true (a step's optional boolean; a Choice on a missing path fails)."""
+    return sfn.Condition.and_(sfn.Condition.is_present(path), sfn.Condition.boolean_equals(path, True))
+
+
 class PublishWorkflow(Construct):
     def __init__(
         self,
@@ -141,13 +146,7 @@ class PublishWorkflow(Construct):
         publish_at = sfn.Condition.is_present("$.prepare.publish_at")
         needs_review = (
             sfn.Choice(self, "NeedsReview?")
-            .when(
-                sfn.Condition.and_(
-                    sfn.Condition.is_present("$.prepare.review"),
-                    sfn.Condition.boolean_equals("$.prepare.review", True),
-                ),
-                await_review,
-            )
+            .when(_flag_set("$.prepare.review"), await_review)
             .when(publish_at, wait_publish_at)
             .otherwise(reserve)
         )
@@ -163,26 +162,14 @@ class PublishWorkflow(Construct):
             sfn.Choice(self, "UploadDone?")
             .when(sfn.Condition.boolean_equals("$.upload.complete", True), await_outcome)
             # The upload URL lapsed (TikTok gives it one hour): ask TikTok for a new one.
-            .when(
-                sfn.Condition.and_(
-                    sfn.Condition.is_present("$.upload.reinit"),
-                    sfn.Condition.boolean_equals("$.upload.reinit", True),
-                ),
-                init,
-            )
+            .when(_flag_set("$.upload.reinit"), init)
             .otherwise(upload)
         )
         needs_upload = (
             sfn.Choice(self, "NeedsUpload?")
             .when(sfn.Condition.boolean_equals("$.init.upload", True), upload)
             # The post's slot lapsed while TikTok kept saying "not now" and the cap is full: wait again.
-            .when(
-                sfn.Condition.and_(
-                    sfn.Condition.is_present("$.init.requeue"),
-                    sfn.Condition.boolean_equals("$.init.requeue", True),
-                ),
-                reserve,
-            )
+            .when(_flag_set("$.init.requeue"), reserve)
             .otherwise(await_outcome)
         )
         polled = (
