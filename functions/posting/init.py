@@ -25,10 +25,7 @@ from functions.posting.quota import hold_from_init, slot_holder
 from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
 from functions.tiktok.chunks import plan_chunks
-from functions.tiktok.errors import (
-    TikTokError,
-    UnknownOutcomeError,
-)
+from functions.tiktok.errors import TikTokError, UnknownOutcomeError
 from functions.tiktok.models import (
     InitResult,
     PhotoPostInfo,
