@@ -6,6 +6,7 @@ time, so a cold start pays only for what the invoked function uses.
 
 from __future__ import annotations
 
+import os
 import time
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
@@ -202,7 +203,17 @@ class Wiring:
         )
 
 
-@lru_cache(maxsize=8)
 def for_settings(settings: Settings) -> Wiring:
-    """One Wiring per distinct settings: warm invocations reuse clients and caches."""
+    """One Wiring per distinct settings and credentials: warm invocations reuse clients and caches. The
+    credentials are part of the key because what a Wiring caches (the TikTok client built from the app
+    secret, say) was read with them; in Lambda they are the function's, and the local runtime runs every
+    function, each with its own role, in one process."""
+    return _wiring(settings, os.environ.get("AWS_ACCESS_KEY_ID", ""))
+
+
+@lru_cache(maxsize=32)
+def _wiring(settings: Settings, _credentials: str) -> Wiring:
     return Wiring(settings)
+
+
+for_settings.cache_clear = _wiring.cache_clear  # type: ignore[attr-defined]

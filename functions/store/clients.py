@@ -4,6 +4,10 @@ boto3 is imported on first use, not at module import, because importing it costs
 milliseconds and many handler paths never touch AWS. boto3 itself honours `AWS_ENDPOINT_URL` and
 `AWS_ENDPOINT_URL_<SERVICE>`, so the same code talks to AWS, moto or dynalite; those variables are
 part of the cache key so that a changed environment (tests, the local runtime) gets a fresh client.
+
+Credentials from the environment (what Lambda sets from the function's role) are passed to each client
+and are part of its key: a boto3 session resolves credentials once, and the local runtime runs every
+function, each with its own role, in one process.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from functions.tracing import trace_calls
 
 _ENDPOINT_PREFIX = "AWS_ENDPOINT_URL"
 
-_clients: dict[tuple[str, str, tuple[tuple[str, str], ...]], Any] = {}
+_CacheKey = tuple[str, str, tuple[tuple[str, str], ...], str]
+_clients: dict[_CacheKey, Any] = {}
 # One session for every client: it parses botocore's endpoint and model data once, not once per
 # client (tens of milliseconds each at cold start). Creating clients on a session is not
 # thread-safe, so creation holds the lock; using the clients is.
@@ -24,10 +29,10 @@ _session: Any = None
 _lock = threading.Lock()
 
 
-def _cache_key(service: str) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+def _cache_key(service: str) -> _CacheKey:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
     endpoints = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENDPOINT_PREFIX)))
-    return service, region, endpoints
+    return service, region, endpoints, os.environ.get("AWS_ACCESS_KEY_ID", "")
 
 
 def aws_client(service: str) -> Any:
@@ -67,7 +72,15 @@ def _new_client(service: str, region: str) -> Any:
         # (exact chunk lengths) never makes, and a resumed range has no sum at all (docs/decisions.md).
         response_checksum_validation="when_required",
     )
-    return _session.client(service, region_name=region or None, config=config)
+    credentials: dict[str, str] = {}
+    if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY"):
+        credentials = {
+            "aws_access_key_id": os.environ["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": os.environ["AWS_SECRET_ACCESS_KEY"],
+        }
+        if os.environ.get("AWS_SESSION_TOKEN"):
+            credentials["aws_session_token"] = os.environ["AWS_SESSION_TOKEN"]
+    return _session.client(service, region_name=region or None, config=config, **credentials)
 
 
 def reset_clients() -> None:

@@ -2,7 +2,9 @@
 
 Read through Powertools' parameters utility, which caches the value for five minutes: a warm
 function does not call Secrets Manager on every invocation, and a rotated secret is picked up soon.
-Errors name the missing field, never a value.
+Errors name the missing field, never a value. One provider (and so one cache) per client, and clients
+are per credentials (clients.py): a value read by one function's role is never served to another's in
+the local runtime, where every function shares one process.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from functions.store.clients import aws_client
 from functions.store.errors import SecretInvalidError, StoreError
 from functions.tracing import trace_calls
 
 SECRET_MAX_AGE_SECONDS = 300
 _FIELDS = ("client_key", "client_secret")
+_providers: dict[Any, Any] = {}  # secretsmanager client -> Powertools SecretsProvider
 
 
 def _parameters() -> ModuleType:
@@ -26,11 +30,30 @@ def _parameters() -> ModuleType:
     return parameters
 
 
+def provider() -> Any:
+    """The Powertools SecretsProvider (and its cache) of the running function's credentials."""
+    parameters = _parameters()
+    client = aws_client("secretsmanager")
+    found = _providers.get(client)
+    if found is None:
+        found = _providers[client] = parameters.SecretsProvider(boto3_client=client)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget every cached secret value (tests; a rotated secret is otherwise picked up within 5 min)."""
+    _providers.clear()
+
+
+def _get_secret(secret_arn: str, transform: str | None = None) -> Any:
+    return provider().get(secret_arn, transform=transform, max_age=SECRET_MAX_AGE_SECONDS)
+
+
 def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
     """(client_key, client_secret) from a JSON secret {"client_key": ..., "client_secret": ...}."""
     parameters = _parameters()
     try:
-        value: Any = parameters.get_secret(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+        value: Any = _get_secret(secret_arn, transform="json")
     except parameters.TransformParameterError:
         raise SecretInvalidError(
             f"the TikTok app secret {secret_arn} is not JSON; store "
@@ -54,7 +77,7 @@ def tiktok_app_credentials(secret_arn: str) -> tuple[str, str]:
 def _plain_secret(secret_arn: str, what: str) -> bytes:
     parameters = _parameters()
     try:
-        value: Any = parameters.get_secret(secret_arn, max_age=SECRET_MAX_AGE_SECONDS)
+        value: Any = _get_secret(secret_arn)
     except parameters.GetParameterError as exc:
         raise StoreError(f"cannot read the {what} {secret_arn}: {exc}") from exc
     return (value.encode() if isinstance(value, str) else bytes(value)).strip()

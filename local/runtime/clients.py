@@ -7,7 +7,7 @@ import functools
 import threading
 from typing import Any
 
-# moto accepts any credentials; these keep boto3 from looking for real ones.
+# The operator's keys (the runtime itself, tests): moto accepts any, and IAM is not enforced for them.
 FAKE_CREDENTIALS = dict.fromkeys(
     ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"), "testing"
 )
@@ -30,18 +30,21 @@ class ClientCache:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, service: str, endpoint_url: str | None) -> Any:
-        key = f"{service}@{endpoint_url}"
+    def get(self, service: str, endpoint_url: str | None, credentials: dict[str, str] | None = None) -> Any:
+        """The operator's client, or one signed with `credentials` (a function role's session)."""
+        keys = credentials or FAKE_CREDENTIALS
+        cache_key = f"{service}@{endpoint_url}@{keys['AWS_ACCESS_KEY_ID']}"
         with self._lock:
-            if key not in self._clients:
-                self._clients[key] = _session().client(
+            if cache_key not in self._clients:
+                self._clients[cache_key] = _session().client(
                     service,
                     region_name=self.region,
                     endpoint_url=endpoint_url,
-                    aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                    aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+                    aws_session_token=keys.get("AWS_SESSION_TOKEN") if credentials else None,
                 )
-            return self._clients[key]
+            return self._clients[cache_key]
 
     def clear(self) -> None:
         self._clients.clear()

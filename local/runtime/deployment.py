@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.runtime.iam import IamEnforcement
 from local.runtime.lambdas import Handler, InProcessLambdas, LocalFunction
 from local.runtime.moto_patches import copy_to_executing_backend
 from local.runtime.template import (
@@ -104,8 +105,10 @@ class Deployer:
         region: str,
         secrets: Mapping[str, str],
         handler_overrides: Mapping[str, Handler],
+        iam: IamEnforcement | None = None,
     ) -> None:
         self.deployed = deployed
+        self._iam = iam
         self._client = client
         self._lambdas = lambdas
         self.account = account
@@ -137,9 +140,16 @@ class Deployer:
 
         sfn = self._client("stepfunctions")
         for logical_id in assembly.of_type("AWS::StepFunctions::StateMachine"):
-            copy_to_executing_backend(sfn, self.account, self.region, self.deployed.physical_ids[logical_id])
+            arn = copy_to_executing_backend(
+                sfn, self.account, self.region, self.deployed.physical_ids[logical_id]
+            )
+            if self._iam is not None:
+                role = sfn.describe_state_machine(stateMachineArn=arn)["roleArn"]
+                self._iam.assume(self._client("sts"), role, "state_machine")
         self._map_queues(assembly)
         self._disable_moto_event_source_mappings()
+        if self._iam is not None:  # first: S3 checks the queue policy as it saves notifications
+            self._apply_resource_policies(assembly)
         self._apply_custom_resources(assembly)
         self._register_functions(assembly)
 
@@ -276,6 +286,32 @@ class Deployer:
             elif custom.type != "Custom::S3AutoDeleteObjects":
                 LOG.warning("custom resource %s (%s) is not emulated locally", custom.logical_id, custom.type)
 
+    def _apply_resource_policies(self, assembly: CloudAssembly) -> None:
+        """What moto's CloudFormation skips but IAM decisions read: bucket and queue policies, and the KMS key
+        of each secret (the runtime created the secrets before their key existed)."""
+        from moto.cloudformation.models import cloudformation_backends
+        from moto.cloudformation.parsing import clean_json
+
+        stack = cloudformation_backends[self.account][self.region].get_stack(assembly.stack_name)
+        for resource in assembly.of_type("AWS::S3::BucketPolicy").values():
+            properties = clean_json(resource["Properties"], stack.resource_map)
+            self._client("s3").put_bucket_policy(
+                Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"])
+            )
+        for resource in assembly.of_type("AWS::SQS::QueuePolicy").values():
+            properties = clean_json(resource["Properties"], stack.resource_map)
+            for url in properties["Queues"]:
+                self._client("sqs").set_queue_attributes(
+                    QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])}
+                )
+        for logical_id, resource in assembly.of_type("AWS::SecretsManager::Secret").items():
+            key = resource.get("Properties", {}).get("KmsKeyId")
+            if key is not None:
+                self._client("secretsmanager").update_secret(
+                    SecretId=self.deployed.physical_ids[logical_id],
+                    KmsKeyId=clean_json(key, stack.resource_map),
+                )
+
     def _register_functions(self, assembly: CloudAssembly) -> None:
         lam = self._client("lambda")
         for logical_id, definition in assembly.functions().items():
@@ -297,6 +333,11 @@ class Deployer:
                 timeout_seconds=int(configuration.get("Timeout", definition.timeout_seconds)),
                 spec_name=definition.spec_name,
                 override=override,
+                role_arn=str(configuration["Role"]),
             )
+            if self._iam is not None:
+                function.credentials = self._iam.assume(
+                    self._client("sts"), function.role_arn or "", definition.spec_name or logical_id
+                )
             self._lambdas.register(function)
             self.deployed.functions[logical_id] = function

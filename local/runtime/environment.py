@@ -35,7 +35,7 @@ def function_environment(
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "local",
-        **FAKE_CREDENTIALS,
+        **(function.credentials or FAKE_CREDENTIALS),
         "_HANDLER": function.handler,
         "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon locally
     }

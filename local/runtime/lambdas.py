@@ -111,6 +111,10 @@ class LocalFunction:
     timeout_seconds: int = 3
     spec_name: str | None = None
     override: Handler | None = None
+    role_arn: str | None = None
+    # The role session's keys when the runtime enforces IAM (local/runtime/iam/), as Lambda's environment
+    # carries them.
+    credentials: dict[str, str] | None = None
     _loaded: Handler | None = field(default=None, repr=False)
 
     def resolve(self) -> Handler:

@@ -40,6 +40,7 @@ class QueuePump:
         *,
         sources: Callable[[], list[EventSourceDef]],
         client: Callable[[str], Any],
+        function_client: Callable[[LocalFunction, str], Any],
         lambdas: InProcessLambdas,
         deployed: Deployment,
         region: str,
@@ -47,6 +48,7 @@ class QueuePump:
     ) -> None:
         self._sources = sources
         self._client = client
+        self._function_client = function_client
         self._lambdas = lambdas
         self._deployed = deployed
         self._region = region
@@ -81,12 +83,13 @@ class QueuePump:
         return True
 
     def _pump_once(self, source: EventSourceDef) -> int:
-        sqs = self._client("sqs")
         url = self._deployed.queue_urls[source.queue_logical_id]
         arn = self._deployed.queue_arns[source.queue_logical_id]
         function = self._deployed.functions.get(source.function_logical_id)
         if function is None:
             return 0
+        # Lambda's poller reads and deletes with the function's own role.
+        sqs = self._function_client(function, "sqs")
         messages: list[dict[str, Any]] = []
         while len(messages) < source.batch_size:
             received = sqs.receive_message(

@@ -25,6 +25,7 @@ from typing import Any
 from local.runtime.clients import ClientCache
 from local.runtime.deployment import Deployer, Deployment, validate_overrides
 from local.runtime.environment import function_environment, localised
+from local.runtime.iam import IamEnforcement
 from local.runtime.lambdas import Activity, InProcessLambdas, LocalFunction
 from local.runtime.moto_mock import MotoMock
 from local.runtime.queue_pump import QueuePump
@@ -51,6 +52,7 @@ class LocalAws:
         server: bool = False,
         server_port: int = 0,
         stack_name: str | None = None,
+        enforce_iam: bool = True,
     ) -> None:
         self.cdk_out = Path(cdk_out) if cdk_out is not None else None
         self.region = region
@@ -62,6 +64,8 @@ class LocalAws:
         self._env_overrides: dict[str, str] = dict(env_overrides or {})
         self._handler_overrides = dict(handler_overrides or {})
         self._secret_values = dict(secrets or {})
+        # Each function calls AWS with its own role's credentials, decided as AWS would (local/runtime/iam/).
+        self.iam: IamEnforcement | None = IamEnforcement(account, region) if enforce_iam else None
         self._lambdas = InProcessLambdas(env_provider=self._environment_of)
         self._moto = MotoMock(self._lambdas, fast_time=fast_time)
         self._tmpdir: Path | None = None
@@ -74,6 +78,7 @@ class LocalAws:
         self._pump = QueuePump(
             sources=self.event_sources,
             client=self.in_process_client,
+            function_client=self._function_client,
             lambdas=self._lambdas,
             deployed=self._deployed,
             region=region,
@@ -115,6 +120,8 @@ class LocalAws:
         validate_overrides(self.assembly, self._handler_overrides)
 
         self.endpoint_url = self._moto.start(server=self.server, server_port=self.server_port)
+        if self.iam is not None:
+            self.iam.start()
         Deployer(
             self._deployed,
             client=self.in_process_client,
@@ -123,11 +130,14 @@ class LocalAws:
             region=self.region,
             secrets=self._secret_values,
             handler_overrides=self._handler_overrides,
+            iam=self.iam,
         ).deploy(self.assembly)
         self._started = True
 
     def stop(self) -> None:
         self.stop_pump_thread()
+        if self.iam is not None:
+            self.iam.stop()
         self._moto.stop()
         self._clients.clear()
         if self._tmpdir is not None:
@@ -251,6 +261,10 @@ class LocalAws:
     def in_process_client(self, service: str) -> Any:
         """In-process client for the runtime's own calls (intercepted by the mock in both modes)."""
         return self._clients.get(service, None)
+
+    def _function_client(self, function: LocalFunction, service: str) -> Any:
+        """In-process client signed as `function`'s role (what Lambda's SQS poller uses)."""
+        return self._clients.get(service, None, function.credentials)
 
     # --- driving -----------------------------------------------------------------------------------
 

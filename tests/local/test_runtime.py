@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from local.runtime import FakeContext, HttpApiServer, LocalAws, LocalFunction, MediaServer
 from local.runtime.lambdas import HandlerImportError
@@ -536,10 +537,14 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
     seen: dict[str, Any] = {}
 
     def api(event: Any, context: Any) -> Any:
-        s3 = boto3.client("s3")  # as a handler builds it: endpoint from AWS_ENDPOINT_URL
+        s3 = boto3.client("s3")  # as a handler builds it: endpoint and credentials from the environment
         seen["endpoint"] = s3.meta.endpoint_url
-        s3.put_object(Bucket=os.environ["MEDIA_BUCKET"], Key="posts/a/from-handler.txt", Body=b"hi")
-        return {"ok": True}
+        body = s3.get_object(Bucket=os.environ["MEDIA_BUCKET"], Key="posts/a/for-handler.txt")["Body"].read()
+        try:  # the api role reads media; it may not write it, over HTTP as in process
+            s3.put_object(Bucket=os.environ["MEDIA_BUCKET"], Key="posts/a/from-handler.txt", Body=b"hi")
+        except ClientError as exc:
+            seen["write"] = exc.response["Error"]["Code"]
+        return {"ok": body.decode()}
 
     calls: Calls = []
 
@@ -565,11 +570,13 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
     assert s3.meta.endpoint_url == runtime.endpoint_url
     assert runtime.bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
-    assert runtime.invoke("api", {}) == {"ok": True}
+    s3.put_object(Bucket=runtime.bucket, Key="posts/a/for-handler.txt", Body=b"hi")
+    assert runtime.invoke("api", {}) == {"ok": "hi"}
     assert seen["endpoint"] == runtime.endpoint_url
-    assert s3.get_object(Bucket=runtime.bucket, Key="posts/a/from-handler.txt")["Body"].read() == b"hi"
+    assert seen["write"] == "AccessDenied"
     listing = requests.get(f"{runtime.endpoint_url}/{runtime.bucket}?list-type=2", timeout=5)
-    assert listing.status_code == 200 and b"from-handler.txt" in listing.content
+    assert listing.status_code == 200 and b"for-handler.txt" in listing.content
+    assert b"from-handler.txt" not in listing.content
 
     sfn = runtime.client("stepfunctions")
     arn = sfn.start_execution(

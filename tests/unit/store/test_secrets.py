@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
+from functions.store import secrets as secret_store
 from functions.store.clients import aws_client
 from functions.store.errors import SecretInvalidError, StoreError
 from functions.store.secrets import tiktok_app_credentials
@@ -19,10 +19,10 @@ CLIENT_SECRET = "s3cr3t-VALUE-never-shown-0123456789"
 
 @pytest.fixture
 def secrets(aws: None) -> Iterator[Any]:
-    # Powertools keeps its provider (and the client inside it) and cached values across calls.
-    parameters.clear_caches()
+    # The store keeps one Powertools provider (and its cached values) per client across calls.
+    secret_store.clear_cache()
     yield aws_client("secretsmanager")
-    parameters.clear_caches()
+    secret_store.clear_cache()
 
 
 def store_secret(client: Any, value: Any, name: str = "tiktok-app") -> str:
@@ -39,16 +39,16 @@ def test_value_is_cached_for_five_minutes(secrets: Any) -> None:
     arn = store_secret(secrets, {"client_key": CLIENT_KEY, "client_secret": CLIENT_SECRET})
     calls: list[str] = []
     tiktok_app_credentials(arn)
-    provider = parameters.base.DEFAULT_PROVIDERS["secrets"]
+    provider = secret_store.provider()
     provider.client.meta.events.register(
-        "before-call.secretsmanager.*", lambda model, **_: calls.append(model.name)
+        "before-call.secretsmanager.GetSecretValue", lambda model, **_: calls.append(model.name)
     )
     secrets.put_secret_value(
         SecretId=arn, SecretString=json.dumps({"client_key": "k2", "client_secret": "s2"})
     )
     assert tiktok_app_credentials(arn) == (CLIENT_KEY, CLIENT_SECRET)
     assert calls == []
-    parameters.clear_caches()
+    secret_store.clear_cache()
     assert tiktok_app_credentials(arn) == ("k2", "s2")
 
 
