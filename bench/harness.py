@@ -24,6 +24,7 @@ import requests
 
 from local.embedded import EmbeddedSystem
 from local.runtime.lambdas import between_handler_runs
+from local.runtime.synthesis import synthesize as local_synthesize
 from local.virtual_time import EventClock
 
 # The runtime sets each function's environment around its run and puts the previous values back; a key
@@ -51,12 +52,11 @@ OBSERVER_FUNCTIONS = frozenset({"api"})  # what the benchmark itself calls to lo
 
 
 def synthesize(outdir: Path, **context: object) -> Path:
-    """`cdk synth` of the project's app into `outdir` (bundling skipped), with extra CDK context."""
-    from infra.app import build_app
-
+    """`cdk synth` of the project's app into `outdir` (bundling skipped), with extra CDK context; an
+    assembly already there is reused."""
     if not (outdir / "manifest.json").exists():
         outdir.mkdir(parents=True, exist_ok=True)
-        build_app(outdir=str(outdir), context={"aws:cdk:bundling-stacks": [], **context}).synth()
+        local_synthesize(outdir, **context)
     return outdir
 
 

@@ -6,11 +6,10 @@ import os
 
 import aws_cdk as cdk
 
-from infra.config import DeploymentConfig
+from infra.config import STACK_NAME, DeploymentConfig
 from infra.nag import apply_nag
 from infra.stack import TikTokPublisherStack
 
-STACK_NAME = "TikTokPublisher"
 # Synth needs no account: an explicit placeholder environment keeps the template free of lookups.
 DEFAULT_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 

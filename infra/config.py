@@ -8,6 +8,7 @@ from pathlib import Path
 from constructs import Construct
 
 APP_STATUSES = ("unaudited", "audited")
+STACK_NAME = "TikTokPublisher"
 MIN_REVIEW_SECONDS, MAX_REVIEW_SECONDS = 300, 14 * 86_400
 
 

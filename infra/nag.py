@@ -8,6 +8,8 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 from constructs import IConstruct
 
+from infra.config import STACK_NAME
+
 _LAMBDA_ARN_VERSIONS = "Step Functions' Lambda task grant covers the function's versions and aliases (ARN:*)"
 # Logical ids of the functions the state machine invokes.
 _WORKFLOW_FUNCTIONS = (
@@ -42,34 +44,14 @@ ACKNOWLEDGMENTS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "stack",
-        "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-        "CDK's DynamoDB grant for a table encrypted with our customer-managed key; scoped to that one key",
-    ),
-    (
-        "stack",
-        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
-        "CDK's DynamoDB/SNS grants for resources encrypted with our customer-managed keys; scoped to those keys",
-    ),
-    (
-        "stack",
-        "AwsSolutions-IAM5[Resource::<TablesAccounts2D520C9A.Arn>/index/*]",
-        "Queries on the accounts table's own secondary index (by_open_id)",
-    ),
-    (
-        "stack",
-        "AwsSolutions-IAM5[Resource::<TablesPosts0238BDBA.Arn>/index/*]",
-        "Queries on the posts table's own secondary indexes (by_publish_id, by_account)",
-    ),
-    (
-        "stack",
         "AwsSolutions-IAM5[Resource::<StorageMedia9333CB25.Arn>/posts/*]",
         "Functions read the media objects under posts/, whose keys are only known at run time",
     ),
     (
         "stack",
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:eu-west-1:123456789012:execution:"
-        '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"WorkflowStateMachine8F1B1C15"}]}]}:*]',
-        "Reading and stopping executions of our own state machine, whose names are only known at run time",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+        f"{STACK_NAME}-publish:*]",
+        "Stopping (cancelling) executions of our own state machine, which are named by post id at run time",
     ),
     *(
         ("stack", f"AwsSolutions-IAM5[Resource::<Functions{fn}.Arn>:*]", _LAMBDA_ARN_VERSIONS)

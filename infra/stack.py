@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import DeploymentConfig
+from infra.constructs.access import MEDIA_SIGNING_KEY, START_EXECUTION, StackResources
 from infra.constructs.api import HttpApi
 from infra.constructs.functions import Functions
 from infra.constructs.media_delivery import MediaDelivery
@@ -50,13 +50,18 @@ class TikTokPublisherStack(Stack):
             removal_policy=removal,
         )
 
+        resources = StackResources(
+            tables=tables,
+            bucket=storage.bucket,
+            app_secret=app_secret,
+            webhook_queue=webhooks.queue,
+            uploads_queue=uploads.queue,
+            state_machine_name=self.state_machine_name,
+        )
         functions = Functions(
             self,
             "Functions",
-            tables=tables,
-            media_bucket=storage.bucket,
-            app_secret=app_secret,
-            webhook_queue=webhooks.queue,
+            resources=resources,
             removal_policy=removal,
             environment={
                 **tables.environment(),
@@ -79,25 +84,8 @@ class TikTokPublisherStack(Stack):
             removal_policy=removal,
         )
         machine = workflow.state_machine
-        for name in ("start_post", "api"):
-            functions[name].add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
-            machine.grant_start_execution(functions[name])
-            machine.grant_read(functions[name])
-        machine.grant_execution(functions["api"], "states:StopExecution")
-        # By name, not by reference: register_wait is part of the machine, so a reference would be a cycle.
-        machine_arn = self.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=self.state_machine_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for name in ("webhook_processor", "api", "register_wait"):
-            functions[name].add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                    resources=[machine_arn],
-                )
-            )
+        for fn in functions.with_capability(START_EXECUTION):
+            fn.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
 
         api = HttpApi(self, "Http", functions=dict(functions.by_name), removal_policy=removal)
         for name in ("oauth", "api"):
@@ -109,14 +97,12 @@ class TikTokPublisherStack(Stack):
             batch_size=10,
             report_batch_item_failures=True,
         )
-        uploads.queue.grant_consume_messages(functions["start_post"])
         functions["webhook_processor"].add_event_source_mapping(
             "WebhooksQueue",
             event_source_arn=webhooks.queue.queue_arn,
             batch_size=10,
             report_batch_item_failures=True,
         )
-        webhooks.queue.grant_consume_messages(functions["webhook_processor"])
 
         Observability(
             self,
@@ -144,8 +130,8 @@ class TikTokPublisherStack(Stack):
                 fn.add_environment("MEDIA_KEY_PAIR_ID", media.key_pair_id)
                 fn.add_environment("MEDIA_SIGNING_SECRET_ARN", media.signing_secret.secret_arn)
                 fn.add_environment("PULL_VIDEOS", "true" if config.pull_videos else "false")
-            for name in ("init_post", "review"):  # pull URLs and review-page previews
-                media.signing_secret.grant_read(functions[name])
+            for fn in functions.with_capability(MEDIA_SIGNING_KEY):  # pull URLs and review-page previews
+                functions.access.grant_secret(fn, media.signing_secret)
             CfnOutput(self, "MediaBaseUrl", value=media.base_url)
             CfnOutput(self, "MediaSigningSecretArn", value=media.signing_secret.secret_arn)
 

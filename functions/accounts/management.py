@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
+from functions.posting.errors import ReauthRequiredError, TransientStepError
 from functions.posting.manifest import ManifestError, PostManifest, parse_manifest
 from functions.posting.quota import quota_left
 from functions.tiktok.errors import TikTokError
@@ -47,12 +47,28 @@ def save_preferences(w: Wiring, account: Account, body: dict[str, Any]) -> Accou
 
 
 def disconnect(w: Wiring, account: Account, reason: str) -> Account:
-    """Revoke at TikTok (best effort: a dead token is already revoked), delete the tokens, mark the account."""
+    """Revoke at TikTok with a valid access token (refreshed first if it expired), so that the app leaves
+    the creator's authorized apps; delete the tokens; mark the account, saying whether TikTok confirmed."""
     stored = w.tokens.load(account.account_id)
     if stored is not None:
-        # An expired or already revoked token: TikTok has nothing left to revoke.
-        with contextlib.suppress(TikTokError):
-            w.tiktok.revoke(stored.access_token)
+        confirmed = _revoke(w, account.account_id, stored.access_token)
         w.tokens.delete(account.account_id)
+        reason += (
+            "; TikTok confirmed the revocation" if confirmed else "; TikTok could not confirm the revocation"
+        )
     w.accounts.set_status(account.account_id, "disconnected", reason, w.now())
     return w.accounts.get(account.account_id) or account
+
+
+def _revoke(w: Wiring, account_id: str, stored_token: str) -> bool:
+    """True when TikTok answered the revocation. An expired access token cannot revoke, so it is refreshed
+    first; an account that can no longer refresh (reauth required) tries the stored one."""
+    try:
+        token = w.access_tokens.for_account(account_id)
+    except (ReauthRequiredError, TransientStepError):
+        token = stored_token
+    try:
+        w.tiktok.revoke(token)
+    except TikTokError:
+        return False
+    return True

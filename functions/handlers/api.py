@@ -16,7 +16,6 @@ from functions.posting.executions import start_execution, stop_execution
 from functions.posting.finish import emit
 from functions.posting.intake import PostIntake
 from functions.posting.manifest import ManifestError
-from functions.posting.outcome import resume_waiting
 from functions.posting.records import public_view
 from functions.settings import settings
 from functions.store.posts import STATUS_RANK, TERMINAL
@@ -133,11 +132,12 @@ def cancel_post(post_id: str) -> dict[str, Any]:
             w.tiktok.cancel(w.access_tokens.for_account(post["account_id"]), post["publish_id"])
         except Exception:
             logger.info("TikTok could not cancel the pull", extra={"post_id": post_id})
-    w.posts.transition(
-        post_id, "CANCELLED", now=w.now(), note="cancelled through the API", fields={"upload_url": None}
-    )
-    stop_execution(w, post_id, "cancelled through the API")
-    resume_waiting(w, post_id)  # a waiting task token is answered too (it is void once the stop lands)
+    # The stopped execution's task token dies with it: nobody answers it.
+    cleared = {"upload_url": None, "task_token": None}
+    if w.posts.transition(
+        post_id, "CANCELLED", now=w.now(), note="cancelled through the API", fields=cleared
+    ):
+        stop_execution(w, post_id, "cancelled through the API")
     post = w.posts.get(post_id) or post
     emit(w, post)
     return public_view(post)

@@ -5,6 +5,8 @@ A status is applied with a monotonic transition, so a late or repeated report ne
 The workflow's task token is answered by whoever sees both the token and the outcome: the webhook side
 (after applying a status, if a token is stored) or register_wait (if the outcome was already there when it
 came to store the token). A conditional write on the status decides the race, so exactly one answers.
+Polling never answers a token: it runs only once the wait that token belonged to has timed out, and it
+hands its outcome to the workflow as its own result.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ def apply_tiktok_status(
     fail_reason: str | None = None,
     post_ids: list[str] | None = None,
     note: str,
+    resume: bool = True,
 ) -> bool:
-    """Record TikTok's status on the post (never backwards); True when it changed the post."""
+    """Record TikTok's status on the post (never backwards); True when it changed the post. With `resume`,
+    a waiting workflow whose outcome this is gets its task token answered."""
     status = TIKTOK_STATUS.get(tiktok_status)
     if status is None:
         return False
@@ -67,7 +71,7 @@ def apply_tiktok_status(
     if post_ids:
         fields["tiktok_post_ids"] = [str(p) for p in post_ids]
     changed = w.posts.transition(post["post_id"], status, now=w.now(), note=note, fields=fields)
-    if changed:
+    if changed and resume:
         resume_waiting(w, post["post_id"])
     return changed
 
@@ -133,6 +137,9 @@ def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
     publish_id = post.get("publish_id")
     if not publish_id:
         raise PostRejectedError("publish_id_missing", "the post has no TikTok publish_id to follow")
+    if post.get("task_token"):
+        # The wait this token belonged to timed out (that is what started polling): nobody answers it now.
+        w.posts.update_fields(post_id, dict.fromkeys(("task_token",)), w.now())
     status = tiktok_call(
         w, post["account_id"], "status", lambda client, token: client.fetch_status(token, publish_id)
     )
@@ -143,6 +150,7 @@ def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
         fail_reason=status.fail_reason,
         post_ids=list(status.publicly_available_post_ids),
         note="status fetch",
+        resume=False,
     )
     post = w.posts.get(post_id) or post
     done = outcome_of(post)

@@ -1,46 +1,63 @@
 """Every Lambda function: one shared code asset and dependency layer, one spec per function, least privilege.
 
-A function's permissions follow from the capabilities named in its spec, so "who may read the tokens" is
-answered by reading FUNCTION_SPECS, not by searching the stack.
+A function's permissions follow from what its spec names, so "who may read the tokens" is answered by
+reading FUNCTION_SPECS, not by searching the stack. Each DynamoDB action is named per table (a query of an
+index as `Query@index`), and every other need by a capability below; `tests/local/test_least_privilege.py`
+runs every path with each function under its own role and fails on a missing grant or an idle one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import bundling
 from infra.config import DeploymentConfig
-from infra.constructs.tables import Tables
-
-# Capabilities a spec may name.
-TOKENS = "tokens"  # decrypt/encrypt and read/write TikTok tokens; TikTok app credentials
-ACCOUNTS = "accounts"
-OAUTH_STATE = "oauth_state"
-POSTS = "posts"
-QUOTA = "quota"
-IDEMPOTENCY = "idempotency"
-MEDIA_READ = "media_read"
-EVENTS = "events"
-APP_CREDENTIALS = "app_credentials"  # the TikTok app credentials alone (the webhook verifies signatures)
-WEBHOOK_QUEUE = "webhook_queue"
-REVIEW_LINKS = "review_links"  # the key that signs and checks review links
-TASK_ANSWER = "task_answer"  # answer the publishing workflow's task tokens (resume a waiting post)
+from infra.constructs.access import (
+    ACCESS_TOKENS,
+    APP_SECRET,
+    DELETE,
+    EVENTS,
+    GET,
+    MEDIA_READ,
+    MEDIA_READ_VERSION,
+    MEDIA_SIGNING_KEY,
+    POST_RECORD,
+    PUT,
+    QUERY,
+    RATE_BUDGET,
+    REVIEW_LINK_KEY,
+    SCAN,
+    START_EXECUTION,
+    STOP_EXECUTION,
+    TASK_FAILURE,
+    TASK_SUCCESS,
+    TOKEN_ENCRYPT,
+    UPDATE,
+    UPLOADS_CONSUME,
+    WEBHOOK_SEND,
+    WEBHOOKS_CONSUME,
+    FunctionAccess,
+    Need,
+    StackResources,
+    TableNeed,
+    table,
+)
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
     description: str
-    capabilities: frozenset[str]
+    tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    capabilities: frozenset[str] = frozenset()
     memory_mb: int = 512
     timeout_seconds: int = 30
 
@@ -50,130 +67,180 @@ class FunctionSpec:
 
 
 def _spec(
-    name: str, description: str, *caps: str, memory_mb: int = 512, timeout_seconds: int = 30
+    name: str,
+    description: str,
+    *needs: Need | tuple[Need, ...],
+    memory_mb: int = 512,
+    timeout_seconds: int = 30,
 ) -> FunctionSpec:
-    return FunctionSpec(name, description, frozenset(caps), memory_mb, timeout_seconds)
+    tables: dict[str, set[str]] = {}
+    capabilities: set[str] = set()
+    for need in _flat(needs):
+        if isinstance(need, TableNeed):
+            tables.setdefault(need.table, set()).update(need.actions)
+        else:
+            capabilities.add(need)
+    frozen = {t: frozenset(actions) for t, actions in tables.items()}
+    return FunctionSpec(name, description, frozen, frozenset(capabilities), memory_mb, timeout_seconds)
+
+
+def _flat(needs: Iterable[Need | tuple[Need, ...]]) -> Iterable[Need]:
+    for need in needs:
+        if isinstance(need, tuple):
+            yield from need
+        else:
+            yield need
 
 
 FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
-    _spec("oauth", "GET /connect and GET /oauth/callback", TOKENS, ACCOUNTS, OAUTH_STATE, QUOTA),
     _spec(
-        "api", "Posts and accounts management API", TOKENS, ACCOUNTS, POSTS, QUOTA, MEDIA_READ, IDEMPOTENCY
+        "oauth",
+        "GET /connect and GET /oauth/callback",
+        table("oauth_state", PUT, DELETE),
+        table("accounts", GET, PUT, "Query@by_open_id"),
+        table("tokens", UPDATE),
+        TOKEN_ENCRYPT,
+        APP_SECRET,
+    ),
+    _spec(
+        "api",
+        "Posts and accounts management API",
+        ACCESS_TOKENS,  # disconnect revokes at TikTok; cancelling a pull asks TikTok to cancel it
+        table("accounts", SCAN, UPDATE),
+        table("tokens", DELETE),
+        table("quota", QUERY),
+        table("posts", PUT, GET, UPDATE, "Query@by_account"),
+        EVENTS,
+        START_EXECUTION,
+        STOP_EXECUTION,
     ),
     _spec(
         "webhook",
         "POST /webhooks/tiktok: verify and enqueue",
-        APP_CREDENTIALS,
-        WEBHOOK_QUEUE,
+        APP_SECRET,
+        WEBHOOK_SEND,
         memory_mb=256,
         timeout_seconds=10,
     ),
     _spec(
         "webhook_processor",
         "Apply TikTok webhook events to posts and accounts",
-        ACCOUNTS,
-        POSTS,
-        QUOTA,
-        IDEMPOTENCY,
-        TOKENS,
+        table("idempotency", PUT, DELETE),
+        POST_RECORD,
+        table("posts", "Query@by_publish_id", "Query@by_account"),
+        table("quota", QUERY, UPDATE),
+        table("accounts", GET, UPDATE, "Query@by_open_id"),
+        table("tokens", DELETE),
         EVENTS,
+        TASK_SUCCESS,
+        TASK_FAILURE,
+        WEBHOOKS_CONSUME,
         timeout_seconds=60,
     ),
     _spec(
         "start_post",
         "Start one workflow per new object under posts/",
-        ACCOUNTS,
-        POSTS,
-        MEDIA_READ,
-        IDEMPOTENCY,
+        table("accounts", GET),
+        table("posts", PUT, GET, UPDATE),
+        MEDIA_READ_VERSION,
         EVENTS,
+        START_EXECUTION,
+        UPLOADS_CONSUME,
         timeout_seconds=60,
     ),
     _spec(
         "prepare",
         "Workflow: read and validate the post against creator_info",
-        TOKENS,
-        ACCOUNTS,
-        POSTS,
-        QUOTA,
+        POST_RECORD,
+        ACCESS_TOKENS,
+        RATE_BUDGET,
         MEDIA_READ,
+        MEDIA_READ_VERSION,
         timeout_seconds=60,
     ),
     _spec(
-        "reserve_quota", "Workflow: reserve posting quota or name the time to wait", ACCOUNTS, POSTS, QUOTA
+        "reserve_quota",
+        "Workflow: reserve posting quota or name the time to wait",
+        POST_RECORD,
+        table("accounts", GET),
+        table("quota", QUERY, UPDATE),
     ),
     _spec(
         "init_post",
         "Workflow: the one TikTok init call",
-        TOKENS,
-        ACCOUNTS,
-        POSTS,
-        QUOTA,
-        MEDIA_READ,
+        POST_RECORD,
+        ACCESS_TOKENS,
+        RATE_BUDGET,
+        MEDIA_SIGNING_KEY,
         timeout_seconds=60,
     ),
     _spec(
         "upload_chunks",
         "Workflow: stream the media from S3 to TikTok's upload URL",
-        TOKENS,
-        ACCOUNTS,
-        POSTS,
-        MEDIA_READ,
+        POST_RECORD,
+        MEDIA_READ_VERSION,
         memory_mb=1024,
         timeout_seconds=900,
     ),
-    _spec("register_wait", "Workflow: keep the task token until TikTok reports the outcome", POSTS),
+    _spec(
+        "register_wait",
+        "Workflow: keep the task token until TikTok reports the outcome",
+        POST_RECORD,
+        TASK_SUCCESS,
+        TASK_FAILURE,
+    ),
     _spec(
         "check_status",
         "Workflow: poll TikTok's status when no webhook came",
-        TOKENS,
-        ACCOUNTS,
-        POSTS,
-        QUOTA,
+        POST_RECORD,
+        ACCESS_TOKENS,
+        RATE_BUDGET,
         timeout_seconds=60,
     ),
-    _spec("finish", "Workflow: record the outcome and emit the event", ACCOUNTS, POSTS, QUOTA, EVENTS),
+    _spec(
+        "finish",
+        "Workflow: record the outcome and emit the event",
+        POST_RECORD,
+        table("quota", QUERY, UPDATE),
+        EVENTS,
+    ),
     _spec(
         "register_review",
         "Workflow: park a post for review, issue its signed review link, announce it",
-        POSTS,
+        POST_RECORD,
+        REVIEW_LINK_KEY,
         EVENTS,
-        REVIEW_LINKS,
-        TASK_ANSWER,
+        TASK_FAILURE,
         memory_mb=256,
     ),
     _spec(
         "review",
         "GET and POST /review/{token}: the review page, with fresh creator_info",
-        TOKENS,
-        ACCOUNTS,
-        POSTS,
-        QUOTA,
-        MEDIA_READ,
-        REVIEW_LINKS,
-        TASK_ANSWER,
+        POST_RECORD,
+        ACCESS_TOKENS,
+        RATE_BUDGET,
+        REVIEW_LINK_KEY,
+        MEDIA_SIGNING_KEY,
+        MEDIA_READ_VERSION,  # the preview is a presigned URL of the exact version without a media domain
+        TASK_SUCCESS,
+        TASK_FAILURE,
     ),
 )
 
 
 class Functions(Construct):
+    """The functions of FUNCTION_SPECS, each with its own role holding what its spec names."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        tables: Tables,
-        media_bucket: s3.IBucket,
-        app_secret: secretsmanager.ISecret,
-        webhook_queue: sqs.IQueue,
+        resources: StackResources,
         environment: dict[str, str],
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._tables = tables
-        self._bucket = media_bucket
-        self._secret = app_secret
-        self._webhook_queue = webhook_queue
         # Read here rather than passed in: the review settings concern these functions and the workflow only.
         config = DeploymentConfig.from_context(self)
         review_environment = {
@@ -188,9 +255,11 @@ class Functions(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True, include_space=False
             ),
-            encryption_key=tables.token_key,
+            encryption_key=resources.tables.token_key,
             removal_policy=removal_policy,
         )
+        resources.review_link_key = self.review_link_key
+        self.access = FunctionAccess(resources)
         code = bundling.code_asset()
         self.layer = lambda_.LayerVersion(
             self,
@@ -202,6 +271,7 @@ class Functions(Construct):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.by_name: dict[str, lambda_.Function] = {}
+        self.specs = {spec.name: spec for spec in FUNCTION_SPECS}
         for spec in FUNCTION_SPECS:
             log_group = logs.LogGroup(
                 self,
@@ -244,69 +314,11 @@ class Functions(Construct):
                     "POWERTOOLS_METRICS_NAMESPACE": "TikTokPublisher",
                 },
             )
-            self._grant(fn, spec.capabilities)
+            self.access.grant(fn, spec.tables, spec.capabilities)
             self.by_name[spec.name] = fn
 
     def __getitem__(self, name: str) -> lambda_.Function:
         return self.by_name[name]
 
-    def _grant(self, fn: lambda_.Function, caps: frozenset[str]) -> None:
-        t = self._tables
-        if TOKENS in caps:
-            t.tokens.grant_read_write_data(fn)
-            # Tokens are encrypted with KMS Encrypt/Decrypt directly (they are far below 4 KB).
-            t.token_key.grant(fn, "kms:Encrypt", "kms:Decrypt")
-            self._secret.grant_read(fn)
-        if APP_CREDENTIALS in caps:
-            self._secret.grant_read(fn)
-        if ACCOUNTS in caps:
-            t.accounts.grant_read_write_data(fn)
-        if OAUTH_STATE in caps:
-            t.oauth_state.grant_read_write_data(fn)
-        if POSTS in caps:
-            t.posts.grant_read_write_data(fn)
-        if QUOTA in caps:
-            t.quota.grant_read_write_data(fn)
-        if IDEMPOTENCY in caps:
-            t.idempotency.grant_read_write_data(fn)
-        if MEDIA_READ in caps:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["s3:GetObject", "s3:GetObjectVersion"],
-                    resources=[self._bucket.arn_for_objects("posts/*")],
-                )
-            )
-        if EVENTS in caps:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(actions=["events:PutEvents"], resources=[self._event_bus_arn(fn)])
-            )
-        if WEBHOOK_QUEUE in caps:
-            self._webhook_queue.grant_send_messages(fn)
-        if REVIEW_LINKS in caps:
-            self.review_link_key.grant_read(fn)
-            fn.add_environment("REVIEW_LINK_KEY_ARN", self.review_link_key.secret_arn)
-        if TASK_ANSWER in caps:
-            fn.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["states:SendTaskSuccess", "states:SendTaskFailure"],
-                    resources=[self._state_machine_arn(fn)],
-                )
-            )
-
-    @staticmethod
-    def _state_machine_arn(fn: lambda_.Function) -> str:
-        """The publishing state machine's ARN, by name: the machine invokes some of these functions, so a
-        reference to it would be a dependency cycle (docs/decisions.md, "task-token permission by name")."""
-        stack = Stack.of(fn)
-        name = getattr(stack, "state_machine_name", f"{stack.stack_name}-publish")
-        return stack.format_arn(
-            service="states",
-            resource="stateMachine",
-            resource_name=str(name),
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        )
-
-    @staticmethod
-    def _event_bus_arn(fn: lambda_.Function) -> str:
-        stack = fn.stack
-        return f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"
+    def with_capability(self, capability: str) -> list[lambda_.Function]:
+        return [self.by_name[name] for name, spec in self.specs.items() if capability in spec.capabilities]

@@ -2,7 +2,8 @@
 create provided by the runtime itself (see `Deployer._plan_removals`): the Secrets Manager secret
 (created directly, with the values given to the runtime), the HTTP API (served by `HttpApiServer` from
 the template's routes), CDK's custom resources (the S3 bucket notification is applied with the S3 API,
-auto-delete is moot), alarms and resource policies (not emulated). Kept apart from `LocalAws` because it
+auto-delete is moot), bucket versioning, and the bucket and queue policies (applied with their APIs when
+the runtime enforces IAM, which reads them); alarms are not emulated. Kept apart from `LocalAws` because it
 runs once, at start, and leaves only the `Deployment` record behind.
 """
 
@@ -147,6 +148,7 @@ class Deployer:
                 role = sfn.describe_state_machine(stateMachineArn=arn)["roleArn"]
                 self._iam.assume(self._client("sts"), role, "state_machine")
         self._map_queues(assembly)
+        self._apply_bucket_versioning(assembly)
         self._disable_moto_event_source_mappings()
         if self._iam is not None:  # first: S3 checks the queue policy as it saves notifications
             self._apply_resource_policies(assembly)
@@ -285,6 +287,15 @@ class Deployer:
                 )
             elif custom.type != "Custom::S3AutoDeleteObjects":
                 LOG.warning("custom resource %s (%s) is not emulated locally", custom.logical_id, custom.type)
+
+    def _apply_bucket_versioning(self, assembly: CloudAssembly) -> None:
+        """moto's CloudFormation creates buckets unversioned whatever the template says."""
+        for logical_id, resource in assembly.of_type("AWS::S3::Bucket").items():
+            status = resource.get("Properties", {}).get("VersioningConfiguration", {}).get("Status")
+            if status:
+                self._client("s3").put_bucket_versioning(
+                    Bucket=self.deployed.physical_ids[logical_id], VersioningConfiguration={"Status": status}
+                )
 
     def _apply_resource_policies(self, assembly: CloudAssembly) -> None:
         """What moto's CloudFormation skips but IAM decisions read: bucket and queue policies, and the KMS key

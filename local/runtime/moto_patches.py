@@ -7,7 +7,8 @@ Step Functions (shared/reference/asl-in-moto.md):
 - the interpreter's ERROR log of every caught failure is silenced (the history keeps them);
 - the state machines CloudFormation created are copied into the executing backend, because moto's
   CloudFormation creates them in the backend that does not run executions.
-S3: event notifications encode keys as AWS does (moto encodes the slashes too).
+S3: event notifications encode keys as AWS does (moto encodes the slashes too) and, in a versioned
+bucket, carry the object's versionId as AWS's do (moto leaves it out).
 CloudFormation: JSON templates are parsed as JSON (moto tries YAML first: 0.5 s for this template).
 """
 
@@ -100,10 +101,25 @@ def _aws_key_encoding(value: str, *_args: Any, **_kwargs: Any) -> str:
     return quote_plus(value, safe="/")
 
 
+def _with_version_id(original: Any) -> Any:
+    def s3_event(event_name: str, bucket: Any, key: Any, notification_id: str) -> dict[str, Any]:
+        event: dict[str, Any] = original(event_name, bucket, key, notification_id)
+        version = getattr(key, "version_id", None)
+        if getattr(bucket, "is_versioned", False) and version and version != "null":
+            for record in event.get("Records", []):
+                record["s3"]["object"]["versionId"] = str(version)
+        return event
+
+    return s3_event
+
+
 def s3_event_key_patches() -> list[Any]:
     from moto.s3 import notifications
 
-    return [mock.patch.object(notifications, "quote_plus", _aws_key_encoding)]
+    return [
+        mock.patch.object(notifications, "quote_plus", _aws_key_encoding),
+        mock.patch.object(notifications, "_get_s3_event", _with_version_id(notifications._get_s3_event)),
+    ]
 
 
 def json_template_patches() -> list[Any]:

@@ -54,6 +54,7 @@ class QueuePump:
         self._region = region
         self._fast_time = fast_time
         self._lock = threading.Lock()
+        self._checked: set[str] = set()  # event source mappings whose role was checked
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -88,8 +89,12 @@ class QueuePump:
         function = self._deployed.functions.get(source.function_logical_id)
         if function is None:
             return 0
-        # Lambda's poller reads and deletes with the function's own role.
+        # Lambda's poller reads and deletes with the function's own role; creating the mapping checks that the
+        # role may read the queue's attributes.
         sqs = self._function_client(function, "sqs")
+        if source.logical_id not in self._checked:
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"])
+            self._checked.add(source.logical_id)
         messages: list[dict[str, Any]] = []
         while len(messages) < source.batch_size:
             received = sqs.receive_message(
@@ -108,8 +113,8 @@ class QueuePump:
         failed_ids = self._deliver(function, source, event)
         for message in messages:
             if message["MessageId"] in failed_ids:
-                if self._fast_time:
-                    sqs.change_message_visibility(
+                if self._fast_time:  # the runtime's own shortcut (Lambda lets the visibility timeout run out)
+                    self._client("sqs").change_message_visibility(
                         QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                     )
             else:

@@ -25,7 +25,7 @@ from typing import Any
 from local.runtime.clients import ClientCache
 from local.runtime.deployment import Deployer, Deployment, validate_overrides
 from local.runtime.environment import function_environment, localised
-from local.runtime.iam import IamEnforcement
+from local.runtime.iam import GrantReport, IamEnforcement
 from local.runtime.lambdas import Activity, InProcessLambdas, LocalFunction
 from local.runtime.moto_mock import MotoMock
 from local.runtime.queue_pump import QueuePump
@@ -191,6 +191,12 @@ class LocalAws:
         return self._environment_of(self._deployed.function(name))
 
     # --- introspection -----------------------------------------------------------------------------
+
+    def grant_report(self) -> GrantReport:
+        """Every grant of every function's role and of the state machine's, and which ones calls used."""
+        if self.iam is None:
+            raise RuntimeError("this runtime does not enforce IAM (enforce_iam=False)")
+        return self.iam.report(self.physical_ids)
 
     @property
     def stack_outputs(self) -> dict[str, str]:

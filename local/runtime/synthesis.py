@@ -16,11 +16,12 @@ def importable_repo() -> None:
         sys.path.append(str(REPO_ROOT))
 
 
-def synthesize(outdir: Path) -> Path:
-    """`cdk synth` of the project's app into `outdir`, bundling skipped (the code runs from the repo)."""
+def synthesize(outdir: Path, **context: object) -> Path:
+    """`cdk synth` of the project's app into `outdir`, bundling skipped (the code runs from the repo), with
+    extra CDK context (`await_timeout_seconds=2`, say)."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     importable_repo()
     from infra.app import build_app
 
-    build_app(outdir=str(outdir), context={"aws:cdk:bundling-stacks": []}).synth()
+    build_app(outdir=str(outdir), context={"aws:cdk:bundling-stacks": [], **context}).synth()
     return outdir

@@ -13,7 +13,8 @@ from tests.infra.media_key import public_key_pem
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from infra.app import STACK_NAME, build_app
+    from infra.app import build_app
+    from infra.config import STACK_NAME
 
     outdir = tmp_path_factory.mktemp("cdk.out")
     # With the optional media domain, so every construct (and its nag findings) is in the template.

@@ -12,8 +12,9 @@ import pytest
 
 from functions.posting.finish import failure_from
 from infra.config import DeploymentConfig
+from infra.constructs.access import TOKEN_DECRYPT
 from infra.constructs.api import ROUTES
-from infra.constructs.functions import FUNCTION_SPECS, TOKENS
+from infra.constructs.functions import FUNCTION_SPECS
 from tests.infra.conftest import resources_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,22 +50,26 @@ def test_only_token_functions_may_decrypt_tokens(template: dict[str, Any]) -> No
     key_ids = [k for k, v in resources_of(template, "AWS::KMS::Key").items() if "TokenKey" in k]
     assert len(key_ids) == 1
     token_key = key_ids[0]
-    allowed = {s.name.replace("_", "") for s in FUNCTION_SPECS if TOKENS in s.capabilities}
+    allowed = {s.name.replace("_", "") for s in FUNCTION_SPECS if TOKEN_DECRYPT in s.capabilities}
     holders = set()
     for name, policy in resources_of(template, "AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            if "kms:Decrypt" in actions and token_key in json.dumps(statement["Resource"]):
+            if "kms:Decrypt" not in actions or token_key not in json.dumps(statement["Resource"]):
+                continue
+            condition = statement["Condition"]["StringEquals"]
+            # The app secret and the review-link key are encrypted with the same key: their readers (the
+            # webhook among them) may decrypt only through Secrets Manager.
+            if "kms:ViaService" in condition:
+                assert condition["kms:ViaService"].startswith("secretsmanager."), statement
+            else:  # directly: the tokens alone, by their encryption context
+                assert condition == {"kms:EncryptionContext:purpose": "tiktok-tokens"}, statement
                 holders.add(name)
     readers = {h.removeprefix("Functions").split("Role")[0] for h in holders}
     assert readers == allowed, readers
-    # The app secret is encrypted with the same key: its readers (the webhook among them) may decrypt only
-    # through Secrets Manager, by the key policy's kms:ViaService condition.
     key_policy = template["Resources"][token_key]["Properties"]["KeyPolicy"]["Statement"]
-    for statement in key_policy:
-        principal = json.dumps(statement["Principal"])
-        if "kms:Decrypt" in json.dumps(statement["Action"]) and ":root" not in principal:
-            assert "secretsmanager" in json.dumps(statement.get("Condition", {})), statement
+    for statement in key_policy:  # no function is named by the key policy: IAM decides
+        assert "Functions" not in json.dumps(statement["Principal"]), statement
 
 
 def test_lambdas_run_the_latest_python_on_arm(template: dict[str, Any]) -> None:

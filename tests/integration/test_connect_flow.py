@@ -4,6 +4,7 @@ an account with KMS-encrypted tokens, and no token in any log line (OA-1..OA-7).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -15,7 +16,7 @@ from local.sandbox import SandboxServer
 from local.sandbox.consent import complete_consent
 from tests.support.events import load_event
 from tests.support.lambda_context import FakeContext
-from tests.support.world import World, with_settings
+from tests.support.world import CLIENT_KEY, CLIENT_SECRET, World, with_settings
 
 
 @pytest.fixture
@@ -110,9 +111,52 @@ def test_disconnect_revokes_at_tiktok(tiktok_world: World, fresh_sandbox: Sandbo
     token = w.tokens.load("gone").access_token  # type: ignore[union-attr]
     account = disconnect(w, w.accounts.get("gone"), "test")  # type: ignore[arg-type]
     assert account.status == "disconnected" and w.tokens.load("gone") is None
+    assert account.status_reason == "test; TikTok confirmed the revocation"
     answer = requests.post(
         f"{fresh_sandbox.base_url}/v2/post/publish/creator_info/query/",
         headers={"Authorization": f"Bearer {token}"},
         timeout=5,
     )
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "access_token_invalid"
+
+
+def test_disconnect_refreshes_an_expired_access_token_to_revoke(
+    tiktok_world: World, fresh_sandbox: SandboxServer
+) -> None:
+    from functions.accounts.management import disconnect
+
+    assert _connect("stale", "sandbox_public")["statusCode"] == 200
+    w = tiktok_world.wiring
+    stored = w.tokens.load("stale")
+    assert stored is not None
+    now = int(time.time())
+    w.tokens.save(  # the same tokens, recorded as expired: only a refreshed one may revoke
+        "stale",
+        access_token=stored.access_token,
+        refresh_token=stored.refresh_token,
+        open_id=stored.open_id,
+        scopes=list(stored.scopes),
+        access_expires_at=now - 1,
+        refresh_expires_at=stored.refresh_expires_at,
+        now=now,
+    )
+    before = _token_endpoint_calls(fresh_sandbox)
+    account = disconnect(w, w.accounts.get("stale"), "test")  # type: ignore[arg-type]
+    assert account.status_reason == "test; TikTok confirmed the revocation"
+    assert _token_endpoint_calls(fresh_sandbox) == before + 1  # the refresh, before the revoke
+    refreshed = requests.post(  # the refresh token was spent by the refresh, and the grant is gone
+        f"{fresh_sandbox.base_url}/v2/oauth/token/",
+        data={
+            "client_key": CLIENT_KEY,
+            "client_secret": CLIENT_SECRET,
+            "grant_type": "refresh_token",
+            "refresh_token": stored.refresh_token,
+        },
+        timeout=5,
+    )
+    assert refreshed.json()["error"] == "invalid_grant"
+
+
+def _token_endpoint_calls(sandbox: SandboxServer) -> int:
+    calls = requests.get(f"{sandbox.base_url}/_sandbox/calls", timeout=5).json()["calls"]
+    return sum(c["count"] for c in calls if c["endpoint"] == "/v2/oauth/token/")

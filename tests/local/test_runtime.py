@@ -536,15 +536,16 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
 ) -> None:
     seen: dict[str, Any] = {}
 
-    def api(event: Any, context: Any) -> Any:
+    def upload_chunks(event: Any, context: Any) -> Any:
         s3 = boto3.client("s3")  # as a handler builds it: endpoint and credentials from the environment
         seen["endpoint"] = s3.meta.endpoint_url
-        body = s3.get_object(Bucket=os.environ["MEDIA_BUCKET"], Key="posts/a/for-handler.txt")["Body"].read()
-        try:  # the api role reads media; it may not write it, over HTTP as in process
-            s3.put_object(Bucket=os.environ["MEDIA_BUCKET"], Key="posts/a/from-handler.txt", Body=b"hi")
+        bucket = os.environ["MEDIA_BUCKET"]
+        body = s3.get_object(Bucket=bucket, Key="posts/a/for-handler.txt", VersionId=event["version"])["Body"]
+        try:  # the role reads media; it may not write it, over HTTP as in process
+            s3.put_object(Bucket=bucket, Key="posts/a/from-handler.txt", Body=b"hi")
         except ClientError as exc:
             seen["write"] = exc.response["Error"]["Code"]
-        return {"ok": body.decode()}
+        return {"ok": body.read().decode()}
 
     calls: Calls = []
 
@@ -556,7 +557,7 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
     runtime = make_runtime(
         server=True,
         handler_overrides={
-            "api": api,
+            "upload_chunks": upload_chunks,
             "prepare": recorder(calls, "prepare", {}),
             "reserve_quota": recorder(calls, "reserve_quota", {"reserved": True}),
             "init_post": recorder(calls, "init_post", {"upload": False}),
@@ -565,13 +566,13 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
         },
     )
     assert runtime.endpoint_url and runtime.endpoint_url.startswith("http://127.0.0.1:")
-    assert runtime.function_env("api")["AWS_ENDPOINT_URL"] == runtime.endpoint_url
+    assert runtime.function_env("upload_chunks")["AWS_ENDPOINT_URL"] == runtime.endpoint_url
     s3 = runtime.client("s3")
     assert s3.meta.endpoint_url == runtime.endpoint_url
     assert runtime.bucket in {b["Name"] for b in s3.list_buckets()["Buckets"]}
 
-    s3.put_object(Bucket=runtime.bucket, Key="posts/a/for-handler.txt", Body=b"hi")
-    assert runtime.invoke("api", {}) == {"ok": "hi"}
+    version = s3.put_object(Bucket=runtime.bucket, Key="posts/a/for-handler.txt", Body=b"hi")["VersionId"]
+    assert runtime.invoke("upload_chunks", {"version": version}) == {"ok": "hi"}
     assert seen["endpoint"] == runtime.endpoint_url
     assert seen["write"] == "AccessDenied"
     listing = requests.get(f"{runtime.endpoint_url}/{runtime.bucket}?list-type=2", timeout=5)

@@ -3,5 +3,6 @@ such call is decided against the role's policies and the resource's policy as AW
 
 from local.runtime.iam.enforcement import AccessDenied, IamEnforcement
 from local.runtime.iam.enforcer import Caller, Denial, Usage
+from local.runtime.iam.grants import GrantReport, NamedGrant
 
-__all__ = ["AccessDenied", "Caller", "Denial", "IamEnforcement", "Usage"]
+__all__ = ["AccessDenied", "Caller", "Denial", "GrantReport", "IamEnforcement", "NamedGrant", "Usage"]

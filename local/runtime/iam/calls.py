@@ -309,6 +309,11 @@ class CallReader:
             arn = f"{arn}:{qualifier}"
         return [AwsCall("lambda:InvokeFunction", (arn,), _base_context(self.r.account))]
 
+    def _sts(self, action: str, operation: str, _response: Any, _s3: str | None) -> list[AwsCall]:
+        if operation != "GetCallerIdentity":
+            raise UnknownCall(f"{action}: the local evaluator describes GetCallerIdentity only")
+        return []  # AWS answers it whatever the policies say
+
     def _s3(self, action: str, _operation: str, _response: Any, s3_resource: str | None) -> list[AwsCall]:
         if not s3_resource or s3_resource.endswith(":::*"):
             raise UnknownCall(f"{action}: no bucket named")

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from typing import Any
 from unittest import mock
 
 from local.runtime.iam.calls import AwsCall, CallReader, MotoResources, UnknownCall
 from local.runtime.iam.enforcer import Caller, Decision, IdentityPolicies, Usage, decide
+from local.runtime.iam.grants import GrantReport, grant_report
 from local.runtime.iam.policy import Principal, UnsupportedPolicy
 
 LOG = logging.getLogger(__name__)
@@ -112,6 +114,17 @@ class IamEnforcement:
     @property
     def callers(self) -> list[Caller]:
         return list(self._callers.values())
+
+    def report(self, physical_ids: Mapping[str, str]) -> GrantReport:
+        """Every grant of every enforced role, and those the decisions so far used."""
+        roles = {
+            (c.label, c.role_name, c.principal.role_arn or "")
+            for c in self._callers.values()
+            if c.role_name is not None
+        }
+        return grant_report(
+            self.usage, sorted(roles), physical_ids=physical_ids, account=self.account, region=self.region
+        )
 
     # --- decisions ---------------------------------------------------------------------------------
 

@@ -248,6 +248,8 @@ def conditions_hold(
         set_op, _, op = operator.rpartition(":")
         if_exists = op.endswith("IfExists")
         op = op.removesuffix("IfExists")
+        if op != "Null" and _NEGATED.get(op, op) not in _POSITIVE:
+            raise UnsupportedPolicy(f"{where}: condition operator {op!r} is not implemented locally")
         for key, wanted_raw in block.items():
             if not _modelled(key):
                 raise UnsupportedPolicy(
