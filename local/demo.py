@@ -398,7 +398,19 @@ def run(system: EmbeddedSystem, progress: Progress, args: argparse.Namespace, wa
     finally:
         progress.end_bar()
     verdicts = [_verify(system, progress, w) for w in watched]  # every post reported
-    return all(verdicts)
+    return all(verdicts) and _no_access_denied(system, progress)
+
+
+def _no_access_denied(system: EmbeddedSystem, progress: Progress) -> bool:
+    """Every function ran under its own role (local/runtime/iam/): a denied call would fail in AWS too."""
+    iam = system.rt.iam
+    if iam is None:
+        return True
+    for denial in iam.usage.denials:
+        progress.say(f"IAM denied {denial.caller}: {denial.reason}")
+    if not iam.usage.denials:
+        progress.say(f"IAM: {len(iam.callers)} roles enforced, no call denied")
+    return not iam.usage.denials
 
 
 def _final_records(system: EmbeddedSystem, watched: list[Watched]) -> list[dict[str, Any]]:

@@ -92,6 +92,7 @@ def banner(system: EmbeddedSystem, account: str) -> str:
         f"  state machine   {rt.state_machine_arn}",
         *(f"  {_table_label(lid):<16}{name}" for lid, name in sorted(tables.items())),
         f"  credentials     {env}",
+        "  IAM             enforced: each function calls AWS as its own role; a denied call is logged",
         "",
         "Connect a sandbox creator: open the connect link in a browser, pick a creator, Authorize.",
         "Then post (a bare video needs the account's preferences; a manifest carries its own settings):",
