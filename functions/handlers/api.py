@@ -133,7 +133,7 @@ def cancel_post(post_id: str) -> dict[str, Any]:
         except Exception:
             logger.info("TikTok could not cancel the pull", extra={"post_id": post_id})
     # The stopped execution's task token dies with it: nobody answers it.
-    cleared = {"upload_url": None, "task_token": None}
+    cleared = dict.fromkeys(("upload_url", "task_token"))
     if w.posts.transition(
         post_id, "CANCELLED", now=w.now(), note="cancelled through the API", fields=cleared
     ):
