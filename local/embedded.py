@@ -45,6 +45,10 @@ class EmbeddedSystem:
     media_port: int = 0
     server: bool = False
     aws_port: int = 0  # moto's server port when `server` (0: a free one)
+    # Another TikTok-compatible endpoint (an emulator, a recording proxy) instead of the built-in sandbox.
+    tiktok_url: str | None = None
+    client_key: str = CLIENT_KEY
+    client_secret: str = CLIENT_SECRET
 
     def __post_init__(self) -> None:
         if self.virtual_time not in (False, True, *MODES):
@@ -74,33 +78,32 @@ class EmbeddedSystem:
         return self
 
     def _start(self) -> None:
+        app_credentials = {"client_key": self.client_key, "client_secret": self.client_secret}
         self.runtime = LocalAws(
             cdk_out=self.cdk_out,
             env_overrides={"PULL_VIDEOS": "false", **self.env},
-            secrets={"TikTokApp": json.dumps({"client_key": CLIENT_KEY, "client_secret": CLIENT_SECRET})},
+            secrets={"TikTokApp": json.dumps(app_credentials)},
             server=self.server,
             server_port=self.aws_port,
         ).start()
         self.api = HttpApiServer(self.runtime, port=self.api_port).start()
         self.media = MediaServer(self.runtime, port=self.media_port).start()
-        config = {
-            "client_key": CLIENT_KEY,
-            "client_secret": CLIENT_SECRET,
-            "redirect_uris": [f"{self.api.base_url}/oauth/callback"],
-            "webhook_urls": [f"{self.api.base_url}/webhooks/tiktok"],
-            "verified_prefixes": [f"{self.media.base_url}/"],
-            "time_scale": 20.0,
-            **self.sandbox_config,
-        }
-        self.sandbox = SandboxServer(SandboxConfig.from_dict(config), port=self.sandbox_port).start()
-        self.runtime.update_env(
-            {
-                "TIKTOK_API_BASE_URL": self.sandbox.base_url,
-                "TIKTOK_AUTH_BASE_URL": self.sandbox.base_url,
+        tiktok = self.tiktok_url.rstrip("/") if self.tiktok_url else None
+        if tiktok is None:
+            config = {
+                **app_credentials,
+                "redirect_uris": [f"{self.api.base_url}/oauth/callback"],
+                "webhook_urls": [f"{self.api.base_url}/webhooks/tiktok"],
+                "verified_prefixes": [f"{self.media.base_url}/"],
+                "time_scale": 20.0,
+                **self.sandbox_config,
             }
-        )
+            self.sandbox = SandboxServer(SandboxConfig.from_dict(config), port=self.sandbox_port).start()
+            tiktok = self.sandbox.base_url
+        self.runtime.update_env({"TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok})
         if self.virtual_time:
-            self.clock.on_advance.append(self.sandbox.clock.advance)
+            if self.sandbox is not None:
+                self.clock.on_advance.append(self.sandbox.clock.advance)
             if self.virtual_time == "events":
                 self.events = EventClock(self.clock, idle=self._idle, next_due=self._sandbox_next_due)
             self._clock_context = installed(self.clock, self.events)
@@ -147,9 +150,12 @@ class EmbeddedSystem:
 
     @property
     def sandbox_url(self) -> str:
-        if self.sandbox is None:
-            raise RuntimeError("the embedded system is not running")
-        return self.sandbox.base_url
+        """The TikTok the stack talks to: the built-in sandbox, or `tiktok_url`."""
+        if self.sandbox is not None:
+            return self.sandbox.base_url
+        if self.tiktok_url and self.runtime is not None:
+            return self.tiktok_url.rstrip("/")
+        raise RuntimeError("the embedded system is not running")
 
     def connect(
         self, creator: str, *, alias: str | None = None, decision: str = "allow"

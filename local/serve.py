@@ -23,7 +23,8 @@ from types import FrameType
 from typing import TextIO
 
 from local.demo import offline_aws_environment
-from local.embedded import EmbeddedSystem
+from local.embedded import CLIENT_KEY, CLIENT_SECRET, EmbeddedSystem
+from local.sandbox.quirks import QUIRKS, check_quirks
 from local.signals import handling, uninterruptible
 
 MIB = 1024 * 1024
@@ -53,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--cdk-out", type=Path, help="reuse this synthesized cloud assembly (default: synthesize afresh)"
+    )
+    parser.add_argument(
+        "--tiktok-url",
+        help="talk to this TikTok-compatible endpoint (another emulator, a recording proxy) instead of "
+        "starting the built-in sandbox",
+    )
+    parser.add_argument("--client-key", default=CLIENT_KEY, help="the TikTok app's client key the stack uses")
+    parser.add_argument("--client-secret", default=CLIENT_SECRET, help="the TikTok app's client secret")
+    parser.add_argument(
+        "--quirks",
+        default="",
+        help=f"comma-separated TikTok field behaviours for the built-in sandbox: {', '.join(QUIRKS)}",
     )
     return parser
 
@@ -85,7 +98,8 @@ def banner(system: EmbeddedSystem, account: str) -> str:
         "",
         f"  HTTP API        {api}",
         f"  connect link    {api}/connect?alias={account}",
-        f"  TikTok sandbox  {system.sandbox_url}",
+        f"  TikTok          {system.sandbox_url}" + ("" if system.sandbox else " (external)"),
+        f"  TikTok app      client key {system.client_key}, client secret {system.client_secret}",
         f"  media (CDN)     {system.media.base_url}",
         f"  AWS endpoint    {aws}",
         f"  bucket          {bucket}",
@@ -104,7 +118,11 @@ def banner(system: EmbeddedSystem, account: str) -> str:
         f"  aws --endpoint-url {aws} s3 cp video.mp4 s3://{bucket}/posts/{account}/",
         f"  curl '{api}/posts?account={account}'",
         f"  aws --endpoint-url {aws} dynamodb scan --table-name <table>",
-        f"  curl {system.sandbox_url}/_sandbox/posts   # what TikTok received (docs/sandbox.md)",
+        *(
+            [f"  curl {system.sandbox_url}/_sandbox/posts   # what TikTok received (docs/sandbox.md)"]
+            if system.sandbox
+            else []
+        ),
         "",
         READY,
     ]
@@ -142,6 +160,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         print(f"port in use: {', '.join(busy)}; choose another (0: a free one)", file=sys.stderr)
         return 2
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
+    try:
+        quirks = check_quirks(q.strip() for q in args.quirks.split(",") if q.strip())
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     system = EmbeddedSystem(
         cdk_out=args.cdk_out,
         env=env,
@@ -149,6 +172,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         api_port=args.api_port,
         sandbox_port=args.sandbox_port,
         media_port=args.media_port,
+        tiktok_url=args.tiktok_url,
+        client_key=args.client_key,
+        client_secret=args.client_secret,
+        sandbox_config={"quirks": quirks} if quirks else {},
     )
     print(
         "starting: cdk synth, deploy into moto, HTTP API, media server, TikTok sandbox ...", file=sys.stderr

@@ -21,9 +21,19 @@ if TYPE_CHECKING:
     from functions.store.oauth_state import OAuthStateStore
     from functions.store.tokens import TokenStore
     from functions.tiktok.client import TikTokClient
+    from functions.tiktok.models import CreatorInfo
 
 # user.info.basic: who connected; video.upload: inbox drafts; video.publish: direct posts and creator_info.
 REQUIRED_SCOPES = ("user.info.basic", "video.upload", "video.publish")
+# creator_info's "this creator cannot post now" answers: the connection stands, posting waits.
+CANNOT_POST_NOW = frozenset(
+    {
+        "spam_risk_too_many_posts",
+        "spam_risk_too_many_pending_share",
+        "spam_risk_user_banned_from_posting",
+        "reached_active_user_cap",
+    }
+)
 STATE_TTL_SECONDS = 600
 COOKIE_NAME = "tp_oauth"
 _ALIAS = re.compile(r"[a-z0-9._-]{1,64}")
@@ -70,7 +80,9 @@ class ConnectFlow:
         self._tokens = tokens
         self._redirect_uri = redirect_uri
 
-    def start(self, *, alias: str | None, now: int) -> ConnectStart:
+    def start(self, *, alias: str | None, now: int, another_account: bool = False) -> ConnectStart:
+        """`another_account`: the creator connects a second TikTok account from this browser, so TikTok must
+        show its account chooser instead of reusing the signed-in one (`disable_auto_auth=1`)."""
         if alias is not None and not _ALIAS.fullmatch(alias):
             raise ConnectError("alias must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
         state = secrets.token_urlsafe(32)  # 256 bits
@@ -82,7 +94,12 @@ class ConnectFlow:
             now=now,
             ttl_seconds=STATE_TTL_SECONDS,
         )
-        url = self._client.authorize_url(redirect_uri=self._redirect_uri, scopes=REQUIRED_SCOPES, state=state)
+        url = self._client.authorize_url(
+            redirect_uri=self._redirect_uri,
+            scopes=REQUIRED_SCOPES,
+            state=state,
+            disable_auto_auth=1 if another_account else None,
+        )
         return ConnectStart(authorize_url=url, cookie_value=cookie)
 
     def finish(self, *, params: dict[str, str], cookie: str | None, now: int) -> Account:
@@ -125,13 +142,24 @@ class ConnectFlow:
         access = tokens.access_token.get_secret_value()
         try:
             user = self._client.user_info(access)
-            creator = self._client.creator_info(access)
         except TikTokError as exc:
             raise ConnectError(
                 f"TikTok did not share the account's details: {exc.reason}", status=502
             ) from None
-        username = creator.creator_username or str(user.get("username") or "")
-        display_name = creator.creator_nickname or str(user.get("display_name") or username)
+        # The single-use code is spent: from here on the connection is kept whatever creator_info says.
+        creator: CreatorInfo | None = None
+        paused = ""
+        try:
+            creator = self._client.creator_info(access)
+        except TikTokError as exc:
+            if exc.code not in CANNOT_POST_NOW:
+                raise ConnectError(
+                    f"TikTok did not share the account's details: {exc.reason}", status=502
+                ) from None
+            paused = f"{exc.code}: {exc.reason}"
+        username = (creator.creator_username if creator else "") or str(user.get("username") or "")
+        nickname = creator.creator_nickname if creator else ""
+        display_name = nickname or str(user.get("display_name") or username)
         # One account per TikTok user: a reconnect keeps its name, so quotas are never counted twice.
         same_creator = self._accounts.find_by_open_id(tokens.open_id)
         if same_creator is not None:
@@ -168,6 +196,7 @@ class ConnectFlow:
             daily_post_cap=same_creator.daily_post_cap if same_creator else 15,
             created_at=same_creator.created_at if same_creator and same_creator.created_at else now,
             updated_at=now,
+            posting_paused=paused,
         )
         self._accounts.put(account)
         return account

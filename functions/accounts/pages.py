@@ -29,12 +29,18 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def connected_page(*, display_name: str, username: str, account_id: str) -> str:
+def connected_page(*, display_name: str, username: str, account_id: str, posting_paused: str = "") -> str:
+    paused = (
+        f"<p><strong>Posting is paused:</strong> TikTok says this account cannot post now "
+        f"({escape(posting_paused)}). Posts you send wait until it can; nothing needs connecting again.</p>"
+        if posting_paused
+        else ""
+    )
     return _page(
         "TikTok account connected",
         f'<h1 class="ok">Connected: {escape(display_name)}</h1>'
         f"<p>TikTok account <strong>@{escape(username)}</strong> is connected as "
-        f"<code>{escape(account_id)}</code>.</p>"
+        f"<code>{escape(account_id)}</code>.</p>{paused}"
         f"<p>Upload videos or manifests under <code>posts/{escape(account_id)}/</code> to post them.</p>",
     )
 

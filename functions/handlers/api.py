@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -91,9 +90,7 @@ def create_post() -> Response[dict[str, Any]]:
         start_execution=lambda post_id: start_execution(w, post_id),
         post_failed=lambda post: emit(w, post),
     )
-    result = intake.from_request(
-        bucket=w.settings.require("media_bucket"), body=_json_body(), now=int(time.time())
-    )
+    result = intake.from_request(bucket=w.settings.require("media_bucket"), body=_json_body(), now=w.now())
     post = public_view(result.post or {})
     status = 202 if result.started else (422 if post.get("status") == "FAILED" else 200)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=post)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -40,8 +39,11 @@ def _html(status: int, body: str, cookies: list[Cookie] | None = None) -> Respon
 @app.get("/connect")
 def connect() -> Response[str]:
     alias = app.current_event.get_query_string_value("alias") or None
+    # /connect?another=1: a second TikTok account from the same browser (TikTok shows its account chooser).
+    another = app.current_event.get_query_string_value("another") in ("1", "true", "yes")
     try:
-        start = wiring.for_settings(settings()).connect_flow.start(alias=alias, now=int(time.time()))
+        w = wiring.for_settings(settings())
+        start = w.connect_flow.start(alias=alias, now=w.now(), another_account=another)
     except ConnectError as exc:
         return _html(exc.status, error_page(exc.message))
     headers = {**PAGE_HEADERS, "Location": start.authorize_url}
@@ -58,9 +60,8 @@ def callback() -> Response[str]:
     cookie = _cookie_from(app.current_event.cookies or [])
     clear = [_cookie("", 0)]
     try:
-        account = wiring.for_settings(settings()).connect_flow.finish(
-            params=params, cookie=cookie, now=int(time.time())
-        )
+        w = wiring.for_settings(settings())
+        account = w.connect_flow.finish(params=params, cookie=cookie, now=w.now())
     except ConnectError as exc:
         metrics.add_metric(name="ConnectFailed", unit="Count", value=1)
         logger.info("connect refused", extra={"why": exc.message})
@@ -68,7 +69,10 @@ def callback() -> Response[str]:
     metrics.add_metric(name="AccountConnected", unit="Count", value=1)
     logger.info("account connected", extra={"account_id": account.account_id})
     page = connected_page(
-        display_name=account.display_name, username=account.username, account_id=account.account_id
+        display_name=account.display_name,
+        username=account.username,
+        account_id=account.account_id,
+        posting_paused=account.posting_paused,
     )
     return _html(200, page, clear)
 

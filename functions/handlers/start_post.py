@@ -7,7 +7,6 @@ failure, so SQS retries it and, after repeated failures, moves it to the DLQ (wi
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
@@ -47,9 +46,8 @@ def record_handler(record: SQSRecord) -> None:
         bucket = s3_record["s3"]["bucket"]["name"]
         obj = s3_record["s3"]["object"]
         key = unquote_plus(obj["key"])
-        result = _intake().from_object(
-            bucket=bucket, key=key, version_id=obj.get("versionId"), now=int(time.time())
-        )
+        now = wiring.for_settings(settings()).now()
+        result = _intake().from_object(bucket=bucket, key=key, version_id=obj.get("versionId"), now=now)
         post = result.post or {}
         logger.info(
             "object received",

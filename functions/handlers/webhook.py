@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -36,7 +35,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         event,
         client_key=client_key,
         client_secret=client_secret,
-        now=int(time.time()),
+        now=w.now(),
         tolerance_seconds=s.webhook_tolerance_seconds,
     )
     if verdict.status != 200 or verdict.body is None:

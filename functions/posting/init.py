@@ -9,6 +9,10 @@ Never repeated blindly. If an earlier attempt may have reached TikTok without us
 Every init TikTok may count holds a daily-cap slot from the moment it is asked until 24 hours after: the
 slot is renewed (or taken again, if it lapsed while TikTok kept answering "not now") before the call,
 and when none is free the post goes back to wait for one (`requeue`) instead of reaching TikTok.
+
+The answer also says how the workflow learns the post's end (`poll`): TikTok announces success by webhook
+only for an inbox draft (`inbox_delivered`) and a public direct post (`publicly_available`); any other
+direct post is followed by status polling from the start (its failure may still come by webhook).
 """
 
 from __future__ import annotations
@@ -57,8 +61,10 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     prepared = post["prepared"]
     source = prepared["source"]
+    poll = not announced_by_webhook(PostManifest.model_validate(post["settings"]))
     if post.get("publish_id"):
-        return {"upload": source == "FILE_UPLOAD" and not post.get("upload", {}).get("complete", False)}
+        upload = source == "FILE_UPLOAD" and not post.get("upload", {}).get("complete", False)
+        return {"upload": upload, "poll": poll}
     now = w.now()
     if post.get("init_started_at"):
         if source != "FILE_UPLOAD":
@@ -107,7 +113,12 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
         fields["upload_url"] = result.upload_url
     status = "UPLOADING" if upload is not None else "PROCESSING"
     w.posts.transition(post_id, status, now=now, note=f"TikTok publish_id {result.publish_id}", fields=fields)
-    return {"upload": upload is not None}
+    return {"upload": upload is not None, "poll": poll}
+
+
+def announced_by_webhook(manifest: PostManifest) -> bool:
+    """Whether TikTok sends a webhook when this post succeeds (tiktok-api.md §6.3)."""
+    return manifest.mode == "inbox" or manifest.privacy_level == "PUBLIC_TO_EVERYONE"
 
 
 def _call(

@@ -98,11 +98,28 @@ class PostManifest(BaseModel):
         out: list[str] = []
         if (self.video is None) == (self.photos is None):
             out.append("name exactly one of 'video' or 'photos'")
-        if self.mode == "inbox" and self.privacy_level is not None:
-            out.append("privacy_level applies to direct posts only; the creator picks it in the TikTok app")
+        if self.mode == "inbox":
+            out += self._inbox_problems()
         if self.branded_content and self.privacy_level is PrivacyLevel.SELF_ONLY:
             out.append("branded content cannot be private (SELF_ONLY): choose another privacy_level")
         out += self._video_problems() if self.video is not None else self._photo_problems()
+        return out
+
+    def _inbox_problems(self) -> list[str]:
+        # TikTok's inbox upload takes the media alone: settings it cannot carry are refused, not dropped.
+        out: list[str] = []
+        if self.privacy_level is not None:
+            out.append("privacy_level applies to direct posts only; the creator picks it in the TikTok app")
+        if self.is_aigc:
+            out.append(
+                "is_aigc: an inbox draft cannot carry the AI-generated label; the creator turns it on in the "
+                "TikTok app when posting the draft (or use mode direct)"
+            )
+        if self.branded_content or self.brand_organic:
+            out.append(
+                "branded_content/brand_organic: an inbox draft cannot carry the disclosure; the creator sets it "
+                "in the TikTok app when posting the draft (or use mode direct)"
+            )
         return out
 
     def _video_problems(self) -> list[str]:

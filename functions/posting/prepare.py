@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
-from functions.posting.rules import check_photo, check_privacy, check_video, interactions
+from functions.posting.rules import check_photo, check_privacy, check_video, inbox_notes, interactions
 from functions.posting.tiktok_calls import tiktok_call
 from functions.settings import AppStatus, Settings
 from functions.store.errors import NotFoundError
@@ -39,8 +39,11 @@ def review_reason(manifest: PostManifest, settings: Settings) -> str | None:
 
 
 def creator_info(w: Wiring, account_id: str) -> CreatorInfo:
-    """What the creator may post now; TikTok's "can't post now" answers make the post wait."""
-    return tiktok_call(w, account_id, "creator_info", lambda client, token: client.creator_info(token))
+    """What the creator may post now; TikTok's "can't post now" answers make the post wait. An answer that
+    says they can lifts the pause noted when the account was connected."""
+    info = tiktok_call(w, account_id, "creator_info", lambda client, token: client.creator_info(token))
+    w.accounts.resume_posting(account_id, w.now())
+    return info
 
 
 def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
@@ -107,6 +110,7 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
             w.settings.app_status,
         )
     flags = interactions(manifest, creator)
+    notes = [*flags.notes, *inbox_notes(manifest)]
     source = "PULL_FROM_URL" if manifest.kind == "photo" or w.pull_videos else "FILE_UPLOAD"
     if source == "PULL_FROM_URL" and not w.settings.media_base_url:
         raise PostRejectedError(
@@ -120,7 +124,7 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
             "disable_comment": flags.disable_comment,
             "disable_duet": flags.disable_duet,
             "disable_stitch": flags.disable_stitch,
-            "notes": list(flags.notes),
+            "notes": notes,
             "creator": {"username": creator.creator_username, "nickname": creator.creator_nickname},
         }
     }

@@ -125,3 +125,13 @@ def interactions(manifest: PostManifest, creator: CreatorInfo) -> Interactions:
         if asked and not got:
             notes.append(f"{what} stay off: the creator turned them off in TikTok")
     return Interactions(not comment, not duet, not stitch, tuple(notes))
+
+
+def inbox_notes(manifest: PostManifest) -> list[str]:
+    """What an inbox draft cannot carry that the author asked for, and what becomes of it."""
+    if manifest.mode == "inbox" and manifest.kind == "video" and manifest.caption:
+        return [
+            "caption: TikTok's inbox upload carries no caption; it is kept here for the creator to paste "
+            "when posting the draft in the TikTok app"
+        ]
+    return []

@@ -34,6 +34,8 @@ class Account:
     daily_post_cap: int = DEFAULT_DAILY_POST_CAP
     created_at: int = 0
     updated_at: int = 0
+    # Why TikTok said this creator cannot post now (creator_info), empty when it last said they can.
+    posting_paused: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A plain JSON-able copy (accounts hold no secrets)."""
@@ -51,6 +53,7 @@ class Account:
             "daily_post_cap": self.daily_post_cap,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "posting_paused": self.posting_paused,
         }
 
 
@@ -75,6 +78,7 @@ def _account_from_item(raw: dict[str, Any]) -> Account:
         daily_post_cap=int(item.get("daily_post_cap", DEFAULT_DAILY_POST_CAP)),
         created_at=int(item.get("created_at", 0)),
         updated_at=int(item.get("updated_at", 0)),
+        posting_paused=str(item.get("posting_paused", "")),
     )
 
 
@@ -145,6 +149,20 @@ class AccountStore(TableStore):
             {"access_expires_at": int(access_expires_at), "refresh_expires_at": int(refresh_expires_at)},
             now,
         )
+
+    def resume_posting(self, account_id: str, now: int) -> None:
+        """Forget a "cannot post now" seen before (only writes when one was recorded)."""
+        expr = Expression().set("updated_at", now)
+        expr.remove("posting_paused")
+        condition = f"attribute_exists({expr.name('posting_paused')})"
+        try:
+            self._db.update_item(
+                TableName=self.table,
+                Key={"account_id": {"S": account_id}},
+                **expr.params(condition=condition),
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return
 
     def set_daily_post_cap(self, account_id: str, cap: int, now: int) -> None:
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:

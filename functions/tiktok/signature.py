@@ -37,6 +37,10 @@ class SignatureCheck:
 Body = bytes | bytearray | memoryview
 
 
+# A sender's clock may run a little ahead of ours; a timestamp further ahead is refused whatever the tolerance.
+MAX_FUTURE_SKEW_SECONDS = 300
+
+
 def _digest(secret: str, timestamp: int, body: Body) -> bytes:
     payload = str(timestamp).encode("ascii") + b"." + bytes(body)
     return hmac.new(secret.encode("utf-8"), payload, hashlib.sha256).hexdigest().encode("ascii")
@@ -68,10 +72,11 @@ def _parse(header: str) -> tuple[str, str] | str:
 def verify(  # noqa: PLR0911 - one early return per rejection reason reads clearest
     secret: str, header: str | None, body: Body, *, now: int, tolerance_seconds: int
 ) -> SignatureCheck:
-    """Check `header` against the raw `body`; accept a timestamp within `tolerance_seconds` of `now`.
+    """Check `header` against the raw `body`; accept a timestamp up to `tolerance_seconds` old (TikTok's
+    genuine retries re-send it for up to 72 hours) and at most MAX_FUTURE_SKEW_SECONDS ahead of `now` (a
+    clock a little ahead of ours; anything further is not a retry, it is forged or broken).
 
-    The tolerance applies both ways (a clock ahead of ours is as suspect as a stale one). Never raises
-    for any header; raises ValueError only for a negative tolerance, a programming error.
+    Never raises for any header; raises ValueError only for a negative tolerance, a programming error.
     """
     if tolerance_seconds < 0:
         raise ValueError("tolerance_seconds must be >= 0")
@@ -102,6 +107,8 @@ def verify(  # noqa: PLR0911 - one early return per rejection reason reads clear
     expected = _digest(secret, timestamp, body)
     if not hmac.compare_digest(expected, given):
         return SignatureCheck(False, "signature mismatch", timestamp)
-    if abs(now - timestamp) > tolerance_seconds:
+    if timestamp - now > MAX_FUTURE_SKEW_SECONDS:
+        return SignatureCheck(False, "timestamp in the future", timestamp)
+    if now - timestamp > tolerance_seconds:
         return SignatureCheck(False, "timestamp outside tolerance", timestamp)
     return SignatureCheck(True, "ok", timestamp)

@@ -3,7 +3,10 @@
 Protocol (reference/tiktok-api.md §3): PUT each chunk in order to the upload URL with Content-Range
 `bytes FIRST-LAST/TOTAL` and Content-Length; 206 = more expected, 201 = all in; 403 = URL expired,
 404 = no such upload, 416 = Content-Range does not match TikTok's progress, 5xx = retry the chunk.
-Every response's `Content-Range: bytes 0-LAST/TOTAL` is TikTok's own count, and we follow it.
+Every response's `Content-Range: bytes 0-N/TOTAL` is TikTok's own count, and we follow it. N is read
+either as the last byte's index or as a byte count (content_range.py), whichever matches what was sent;
+only a value that matches neither is a mismatch, and then TikTok's figure decides where to resume (on a
+chunk boundary, rounded down): a post is never failed for the way TikTok writes its count.
 
 The source is opened ONCE from the resume offset (`open_stream(offset)`, in Lambda an S3 GetObject with
 `Range: bytes=offset-`) and cut into chunk bodies by a StreamPump; after any interruption it is reopened
@@ -74,7 +77,7 @@ def resume_offset(
 class _Retry(Exception):
     """A transient failure of one chunk attempt (internal control flow)."""
 
-    def __init__(self, why: str, *, wait: float | None = None, received: int | None = None) -> None:
+    def __init__(self, why: str, *, wait: float | None = None, received: ReceivedRange | None = None) -> None:
         super().__init__(why)
         self.why = why
         self.wait = wait
@@ -214,7 +217,7 @@ class _Run:
             # Handled outside the except block so no exception chain keeps the original (URL-quoting) error.
             self.close_pump()
             if retry.received is not None:
-                self.move_to(retry.received)
+                self.move_to(self.held(retry.received, expected=self.acknowledged))
             stopped = self.back_off(retry)
             if stopped is not None:
                 return stopped
@@ -291,7 +294,7 @@ class _Run:
             self.seconds_per_byte = max(elapsed, 0.0) / (last - first + 1)  # for the deadline estimate
             if status == 201:
                 return True
-            reported = received.received if received is not None else last + 1
+            reported = self.held(received, expected=last + 1)
             if reported >= size:
                 return True
             if reported != last + 1 or not body.complete:
@@ -310,8 +313,7 @@ class _Run:
             raise UploadTaskMissingError(http_status=404, acknowledged_bytes=self.acknowledged)
         if status in (408, 429) or status >= 500:
             wait = parse_retry_after(response.headers.get("Retry-After"), time.time())
-            count = received.received if received is not None else None
-            raise _Retry(f"HTTP {status} for chunk {index}", wait=wait, received=count)
+            raise _Retry(f"HTTP {status} for chunk {index}", wait=wait, received=received)
         raise UploadRejectedError(
             f"HTTP {status} for chunk {index}", http_status=status, acknowledged_bytes=self.acknowledged
         )
@@ -324,12 +326,30 @@ class _Run:
                 http_status=416,
                 acknowledged_bytes=self.acknowledged,
             )
-        if received.received == self.acknowledged:
-            self.no_progress(f"TikTok answered 416 while holding exactly {received.received} bytes")
-        _log.info(
-            "realigning upload to TikTok's count", extra={"from": self.acknowledged, "to": received.received}
+        held = self.held(received, expected=self.acknowledged)
+        if held == self.acknowledged:
+            self.no_progress(f"TikTok answered 416 while holding exactly {held} bytes")
+        _log.info("realigning upload to TikTok's count", extra={"from": self.acknowledged, "to": held})
+        self.move_to(held)
+
+    def held(self, received: ReceivedRange | None, *, expected: int) -> int:
+        """How many bytes TikTok holds by its answer, decided against `expected` (what it should hold by
+        what was sent): either reading of the header that gives `expected` means it holds exactly that.
+        Otherwise TikTok's figure decides: the reading that falls on a chunk boundary (or the end), else the
+        boundary below it, from where TikTok's next answer tells the rest."""
+        if received is None:
+            return expected
+        if expected in received.held:
+            return expected
+        size = self.plan.video_size
+        _log.warning(
+            "TikTok's count differs from what was sent",
+            extra={"expected": expected, "readings": list(received.held)},
         )
-        self.move_to(received.received)
+        for count in received.held:
+            if count >= size or self.plan.index_starting_at(count) is not None:
+                return min(count, size)
+        return self.plan.boundary_at_or_below(min(received.held))
 
     def no_progress(self, why: str) -> None:
         # TikTok's count contradicts what we sent without moving: once may be a race, twice is a loop.

@@ -158,9 +158,13 @@ class PublishWorkflow(Construct):
             .when(sfn.Condition.boolean_equals("$.quota.reserved", True), init)
             .otherwise(wait_quota.next(reserve))
         )
+        uploaded = sfn.Condition.boolean_equals("$.upload.complete", True)
+        # TikTok announces success by webhook only for inbox drafts and public direct posts: others are polled.
+        polled_post = _flag_set("$.init.poll")
         upload_done = (
             sfn.Choice(self, "UploadDone?")
-            .when(sfn.Condition.boolean_equals("$.upload.complete", True), await_outcome)
+            .when(sfn.Condition.and_(uploaded, polled_post), check)
+            .when(uploaded, await_outcome)
             # The upload URL lapsed (TikTok gives it one hour): ask TikTok for a new one.
             .when(_flag_set("$.upload.reinit"), init)
             .otherwise(upload)
@@ -170,6 +174,7 @@ class PublishWorkflow(Construct):
             .when(sfn.Condition.boolean_equals("$.init.upload", True), upload)
             # The post's slot lapsed while TikTok kept saying "not now" and the cap is full: wait again.
             .when(_flag_set("$.init.requeue"), reserve)
+            .when(polled_post, check)
             .otherwise(await_outcome)
         )
         polled = (

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from local.sandbox.config import SandboxConfig, load_config
+from local.sandbox.quirks import QUIRKS
 from local.sandbox.server import SandboxServer
 
 
@@ -48,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--posts-per-day", type=int, help="Direct Posts per creator per 24 h (default 15)")
     parser.add_argument("--storage-dir", help="keep received media here instead of a temporary directory")
     parser.add_argument("--seed", type=int, help="seed for injected random faults")
+    parser.add_argument(
+        "--quirks",
+        metavar="NAMES",
+        help=f"comma-separated behaviours reported from the field: {', '.join(QUIRKS)} (docs/sandbox.md)",
+    )
     return parser
 
 
@@ -77,6 +83,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         values: list[str] = getattr(args, flag)
         if values:
             overrides[name] = [*getattr(config, name), *values]
+    if args.quirks:
+        overrides["quirks"] = [*config.quirks, *(q.strip() for q in args.quirks.split(",") if q.strip())]
     for name, value in overrides.items():
         setattr(config, name, value)
     config.validate()

@@ -98,5 +98,9 @@ class SandboxApp:
     def post_cap(self, creator: Creator) -> int:
         return self.config.posts_per_day if creator.post_cap is None else creator.post_cap
 
+    def quirk(self, name: str) -> bool:
+        """Whether the reported behaviour `name` (quirks.py) is switched on."""
+        return name in self.config.quirks
+
     def scaled(self, seconds: float) -> float:
         return seconds / self.config.time_scale

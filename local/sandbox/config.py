@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from local.sandbox.creators import Creator, default_creators
 from local.sandbox.endpoints import ANY_PATH, DEFAULT_RATE_LIMITS, FAULTABLE_PATHS
+from local.sandbox.quirks import check_quirks
 
 __all__ = ["Creator", "Faults", "SandboxConfig", "default_creators", "load_config"]
 
@@ -153,6 +154,8 @@ class SandboxConfig:
     storage_dir: str | None = None
     faults: Faults = field(default_factory=Faults)
     seed: int | None = None
+    # Behaviours reported from the field (quirks.py); none by default: the sandbox follows the docs.
+    quirks: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -181,6 +184,9 @@ class SandboxConfig:
                 raise ValueError(f"{name} cannot be negative")
         if any(limit < 0 for limit in self.rate_limits.values()):
             raise ValueError("rate limits cannot be negative")
+        if not isinstance(self.quirks, list) or not all(isinstance(q, str) for q in self.quirks):
+            raise ValueError("quirks must be a list of names")
+        self.quirks = check_quirks(self.quirks)
 
     def _validate_urls(self) -> None:
         if len(self.redirect_uris) > 10:

@@ -50,8 +50,10 @@ class Creator:
     def is_unaudited(self, client_audited: bool) -> bool:
         return self.unaudited_client or not client_audited
 
-    def privacy_level_options(self, client_audited: bool) -> list[str]:
-        if self.is_unaudited(client_audited):
+    def privacy_level_options(
+        self, client_audited: bool, *, lists_public_when_unaudited: bool = False
+    ) -> list[str]:
+        if self.is_unaudited(client_audited) and not lists_public_when_unaudited:
             return list(UNAUDITED_PRIVACY_OPTIONS)
         return list(PRIVATE_PRIVACY_OPTIONS if self.private else PUBLIC_PRIVACY_OPTIONS)
 

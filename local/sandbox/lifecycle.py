@@ -1,6 +1,9 @@
 """What happens to a post once its bytes are in (tiktok-api.md §3.7, §5, §6.3): the media checks,
 then, after a scaled processing delay, PUBLISH_COMPLETE (direct) or SEND_TO_USER_INBOX (inbox), the
-public post id after moderation, and the webhooks for each step."""
+public post id after moderation, and the webhooks for each step. As documented, a direct post's
+success is announced only by `post.publish.publicly_available`, and only for a public post;
+`post.publish.complete` is for inbox drafts the creator posts (or, with the `direct_complete_webhook`
+quirk, for direct posts too)."""
 
 from __future__ import annotations
 
@@ -70,7 +73,8 @@ def _finish_processing(app: SandboxApp, post: Post, reason: str) -> None:
             _emit(app, post, "post.publish.inbox_delivered", {})
             return
         post.set_status(PUBLISH_COMPLETE, now, "posted")
-        _emit(app, post, "post.publish.complete", {})
+        if app.quirk("direct_complete_webhook"):
+            _emit(app, post, "post.publish.complete", {})
         if post.post_info.get("privacy_level") == PUBLIC:
             _schedule_moderation(app, post)
 
@@ -92,7 +96,8 @@ def _publicly_available(app: SandboxApp, post: Post) -> None:
         post.history.append(
             {"at": app.clock.now(), "status": post.status, "fail_reason": "", "note": "public"}
         )
-        _emit(app, post, "post.publish.publicly_available", {"post_id": str(post_id)})
+        content = {} if app.quirk("no_public_post_id") else {"post_id": str(post_id)}
+        _emit(app, post, "post.publish.publicly_available", content)
 
 
 def fail(app: SandboxApp, post: Post, reason: str) -> None:

@@ -119,7 +119,9 @@ def creator_info(app: SandboxApp, req: Request) -> Response:
             f"?x-expires={int(now) + 7200}",
             "creator_username": creator.username,
             "creator_nickname": creator.nickname,
-            "privacy_level_options": creator.privacy_level_options(app.config.audited),
+            "privacy_level_options": creator.privacy_level_options(
+                app.config.audited, lists_public_when_unaudited=app.quirk("unaudited_lists_public")
+            ),
             **creator.interaction_settings(),
             "max_video_post_duration_sec": creator.max_video_post_duration_sec,
         }
@@ -205,6 +207,8 @@ def _video_source(app: SandboxApp, body: dict[str, Any]) -> tuple[dict[str, Any]
             for key in ("video_size", "chunk_size", "total_chunk_count")
         ]
         check_chunk_plan(sizes[0], sizes[1], sizes[2])
+        if sizes[2] > 1 and app.quirk("multi_chunk_refused"):
+            raise invalid_params("The chunk size is invalid.")
     elif source == "PULL_FROM_URL":
         url = string(source_info, "video_url", required=True, where="source_info") or ""
         if not url.strip():
@@ -430,7 +434,8 @@ def status_fetch(app: SandboxApp, req: Request) -> Response:
         if post.status == FAILED:
             data["fail_reason"] = post.fail_reason
         # The misspelled key is TikTok's own (§2.6).
-        data["publicaly_available_post_id"] = list(post.post_ids) if post.publicly_available else []
+        public = post.publicly_available and not app.quirk("no_public_post_id")
+        data["publicaly_available_post_id"] = list(post.post_ids) if public else []
         if post.source == "FILE_UPLOAD":
             data["uploaded_bytes"] = post.uploaded_bytes
         else:

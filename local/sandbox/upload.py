@@ -50,16 +50,18 @@ class Body:
             length -= got
 
 
-def progress_header(post: Post) -> tuple[str, str]:
+def progress_header(post: Post, *, as_count: bool = False) -> tuple[str, str]:
     # "bytes 0-{last byte received}/{total}", inclusive like the request header; nothing received
-    # yet is the RFC 9110 form "bytes */{total}".
+    # yet is the RFC 9110 form "bytes */{total}". With the content_range_count quirk, N is the count.
     if post.uploaded_bytes == 0:
         return ("Content-Range", f"bytes */{post.video_size}")
-    return ("Content-Range", f"bytes 0-{post.uploaded_bytes - 1}/{post.video_size}")
+    last = post.uploaded_bytes if as_count else post.uploaded_bytes - 1
+    return ("Content-Range", f"bytes 0-{last}/{post.video_size}")
 
 
-def _error(err: ApiError, post: Post | None, close: bool = False) -> Response:
-    headers = [progress_header(post)] if post is not None else []
+def _error(app: SandboxApp, err: ApiError, post: Post | None, close: bool = False) -> Response:
+    as_count = app.quirk("content_range_count")
+    headers = [progress_header(post, as_count=as_count)] if post is not None else []
     response = json_response(err.status, error_envelope(err), headers)
     response.close = close
     return response
@@ -92,7 +94,8 @@ def handle_put(app: SandboxApp, query: dict[str, list[str]], headers: Message, b
         post = app.state.posts.get(publish_id) if publish_id else None
         if post is not None:
             post.puts.append(record)
-        if post is None or post.upload_token != upload_token or post.status == FAILED:
+        repeat_after_end = post is not None and post.media_complete and app.quirk("final_chunk_repeat_404")
+        if post is None or post.upload_token != upload_token or post.status == FAILED or repeat_after_end:
             refusal, refused_post = _upload_error(404, "No upload task exists for this URL."), None
         else:
             check = _check_put(app, post, headers, length if framed else None, now)
@@ -104,7 +107,7 @@ def handle_put(app: SandboxApp, query: dict[str, list[str]], headers: Message, b
                 refusal, refused_post = check, post
         if refusal is not None:
             record.status, record.outcome = refusal.status, refusal.message
-            answer = _error(refusal, refused_post, close=not drainable)
+            answer = _error(app, refusal, refused_post, close=not drainable)
     if refusal is None:
         return _receive(app, chunk, body)
     # The refused body is read outside the lock: it may be large.
@@ -197,7 +200,7 @@ def _receive(app: SandboxApp, chunk: _Chunk, body: Body) -> Response:
         record.status = 201 if done else 206
         record.bytes_stored = length
         record.outcome = "all chunks in" if done else "chunk stored"
-        header = progress_header(post)
+        header = progress_header(post, as_count=app.quirk("content_range_count"))
     if done:
         lifecycle.media_complete(app, post)
     if app.faults.take_drop_after_put():

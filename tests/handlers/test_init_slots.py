@@ -121,7 +121,7 @@ def test_a_slot_that_lapsed_while_tiktok_said_not_now_is_not_used(world: World, 
     # TikTok kept answering "not now" for a day: the slot lapsed and the next post took it.
     _at(tiktok, T0 + DAY + MARGIN)
     assert reserve_quota(w, "b") == {"reserved": True}
-    assert init_post(w, "b") == {"upload": True}
+    assert init_post(w, "b") == {"upload": True, "poll": True}
     _at(tiktok, T0 + DAY + MARGIN + 60)
     assert init_post(w, "a") == {"upload": False, "requeue": True}  # not asked: the cap is full
     assert tiktok.asked_at == [T0, T0 + DAY + MARGIN]
@@ -135,7 +135,7 @@ def test_a_slot_that_lapsed_while_tiktok_said_not_now_is_not_used(world: World, 
 
     _at(tiktok, post_a["waiting_until"])
     assert reserve_quota(w, "a") == {"reserved": True}
-    assert init_post(w, "a") == {"upload": True}
+    assert init_post(w, "a") == {"upload": True, "poll": True}
     assert tiktok.most_in_any_day() == 1
 
 
@@ -144,7 +144,7 @@ def test_a_slot_still_held_is_renewed_to_a_day_from_the_init(world: World, tikto
     _account_with_posts(w, 1, "a", "b")
     assert reserve_quota(w, "a") == {"reserved": True}
     _at(tiktok, T0 + DAY - 10)  # init asked just before the reservation's day ends
-    assert init_post(w, "a") == {"upload": True}
+    assert init_post(w, "a") == {"upload": True, "poll": True}
     _at(tiktok, T0 + DAY + MARGIN)
     assert reserve_quota(w, "b")["reserved"] is False
     assert w.quota.usage(posts_ledger("alice"), T0 + DAY + MARGIN, 1)[1] == T0 + DAY - 10 + 1 + DAY + MARGIN
@@ -158,7 +158,10 @@ def test_an_unanswered_init_keeps_its_slot_and_the_repeat_takes_another(world: W
     with pytest.raises(TransientStepError):
         init_post(w, "a")
     _at(tiktok, T0 + 10)
-    assert init_post(w, "a") == {"upload": True}  # an upload init is safe to repeat, in a slot of its own
+    assert init_post(w, "a") == {
+        "upload": True,
+        "poll": True,
+    }  # an upload init is safe to repeat, in a slot of its own
     post_a = w.posts.get("a")
     assert post_a is not None and post_a["unanswered_inits"] == 1
     assert w.quota.usage(posts_ledger("alice"), T0 + 10, 2)[0] == 2
@@ -181,7 +184,7 @@ def test_an_unanswered_init_with_no_slot_left_waits_instead_of_repeating(
     assert reserve_quota(w, "a") == {"reserved": False, "retry_at": _zulu(until)}
     _at(tiktok, until)
     assert reserve_quota(w, "a") == {"reserved": True}
-    assert init_post(w, "a") == {"upload": True}
+    assert init_post(w, "a") == {"upload": True, "poll": True}
     assert tiktok.asked_at == [T0, until]
 
 
@@ -189,12 +192,12 @@ def test_a_lapsed_upload_url_keeps_the_first_inits_slot(world: World, tiktok: Ti
     w = world.wiring
     _account_with_posts(w, 2, "a", "b")
     assert reserve_quota(w, "a") == {"reserved": True}
-    assert init_post(w, "a") == {"upload": True}
+    assert init_post(w, "a") == {"upload": True, "poll": True}
     post_a = w.posts.get("a")
     assert post_a is not None
     _at(tiktok, T0 + 3600)
     assert w.posts.reset_for_reinit("a", post_a["publish_id"], now=T0 + 3600, note="upload URL lapsed")
-    assert init_post(w, "a") == {"upload": True}  # the new init holds the second slot
+    assert init_post(w, "a") == {"upload": True, "poll": True}  # the new init holds the second slot
     assert reserve_quota(w, "b")["reserved"] is False
     assert tiktok.most_in_any_day() == 2
 

@@ -129,3 +129,18 @@ def test_a_state_works_once_and_expires(world: World, monkeypatch: pytest.Monkey
     monkeypatch.setattr(time_module, "time", lambda: real() + 601)
     late = _callback({"code": "c", "state": state, "scopes": "user.info.basic"}, [f"tp_oauth={cookie}"])
     assert "expired" in late["body"]
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"), [({"alias": "first"}, None), ({"alias": "second", "another": "1"}, ["1"])]
+)
+def test_connecting_another_account_asks_tiktok_for_its_account_chooser(
+    world: World, query: dict[str, str], shown: list[str] | None
+) -> None:
+    from urllib.parse import urlencode
+
+    response = _call(
+        load_event("http/get_connect", queryStringParameters=query, rawQueryString=urlencode(query))
+    )
+    assert response["statusCode"] == 302
+    assert parse_qs(urlsplit(response["headers"]["Location"]).query).get("disable_auto_auth") == shown

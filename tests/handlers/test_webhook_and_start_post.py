@@ -54,6 +54,16 @@ def test_a_bad_signature_is_401_and_enqueues_nothing(world: World, header: str |
     assert _messages(world) == []
 
 
+@pytest.mark.parametrize(("offset", "status"), [(-72 * 3600 + 60, 200), (290, 200), (10 * 60, 401)])
+def test_a_genuine_late_retry_passes_and_a_timestamp_from_the_future_does_not(
+    world: World, offset: int, status: int
+) -> None:
+    body = json.dumps({"client_key": CLIENT_KEY, "event": "post.publish.complete", "offset": offset})
+    answer = _webhook(body, sign(CLIENT_SECRET, body.encode(), int(time.time()) + offset))
+    assert answer["statusCode"] == status, answer["body"]
+    assert len(_messages(world)) == (1 if status == 200 else 0)
+
+
 def _s3_event(key: str, version: str | None = "v1", name: str = "ObjectCreated:Put") -> dict[str, Any]:
     record = {
         "eventName": name,

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from functions.handlers.oauth import handler
-from local.sandbox import SandboxServer
+from local.sandbox import Creator, SandboxServer
 from local.sandbox.consent import complete_consent
 from tests.support.events import load_event
 from tests.support.lambda_context import FakeContext
@@ -160,3 +160,21 @@ def test_disconnect_refreshes_an_expired_access_token_to_revoke(
 def _token_endpoint_calls(sandbox: SandboxServer) -> int:
     calls = requests.get(f"{sandbox.base_url}/_sandbox/calls", timeout=5).json()["calls"]
     return sum(c["count"] for c in calls if c["endpoint"] == "/v2/oauth/token/")
+
+
+def test_a_creator_who_cannot_post_now_is_connected_with_posting_paused(
+    tiktok_world: World, fresh_sandbox: SandboxServer
+) -> None:
+    creator = Creator(
+        username="capped_creator", open_id="open-id-capped-0099", nickname="Capped", posts_today=15
+    )
+    fresh_sandbox.app.put_creator(creator, fresh_sandbox.clock.now())
+    response = _connect("capped", "capped_creator")
+    assert response["statusCode"] == 200, response["body"]
+    assert "Posting is paused" in response["body"] and "spam_risk_too_many_posts" in response["body"]
+    account = tiktok_world.wiring.accounts.get("capped")
+    assert account is not None and account.status == "connected"
+    assert account.posting_paused.startswith("spam_risk_too_many_posts: ")
+    assert tiktok_world.wiring.tokens.load("capped") is not None  # the spent code's tokens are kept
+    tiktok_world.wiring.accounts.resume_posting("capped", int(time.time()))
+    assert tiktok_world.wiring.accounts.get("capped").posting_paused == ""  # type: ignore[union-attr]

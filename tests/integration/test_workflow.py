@@ -44,12 +44,12 @@ def _transitions(system: EmbeddedSystem, post_id: str) -> int:
 
 
 def test_a_direct_video_is_published_byte_identical_with_few_calls(system: EmbeddedSystem) -> None:
+    """A public direct post: TikTok announces it by webhook (publicly_available), so no status fetch."""
     clip = video(label="direct")
     before = tiktok_calls(system)
     _drop(system, "posts/pub/media/direct.mp4", clip)
-    _drop(
-        system, "posts/pub/direct.json", {"video": "media/direct.mp4", **PREFS, "caption": "hello #sandbox"}
-    )
+    public = {**PREFS, "privacy_level": "PUBLIC_TO_EVERYONE", "caption": "hello #sandbox"}
+    _drop(system, "posts/pub/direct.json", {"video": "media/direct.mp4", **public})
     post = system.wait_for_post("pub", "posts/pub/direct.json", {"PUBLISH_COMPLETE", "FAILED"})
     assert post["status"] == "PUBLISH_COMPLETE", (
         post.get("fail_reason"),
@@ -58,7 +58,7 @@ def test_a_direct_video_is_published_byte_identical_with_few_calls(system: Embed
     )
     received = system.sandbox_post(post["publish_id"])
     assert received["sha256"] == hashlib.sha256(clip).hexdigest()
-    assert received["post_info"]["privacy_level"] == "SELF_ONLY"
+    assert received["post_info"]["privacy_level"] == "PUBLIC_TO_EVERYONE"
     assert received["post_info"]["title"] == "hello #sandbox"
     assert "task_token" not in post and "upload_url" not in post
     after = tiktok_calls(system)
@@ -67,6 +67,28 @@ def test_a_direct_video_is_published_byte_identical_with_few_calls(system: Embed
     assert spent.get("/v2/post/publish/video/init/") == 1
     assert spent.get("/v2/post/publish/status/fetch/", 0) <= 1
     assert _transitions(system, post["post_id"]) <= 12
+
+
+def test_a_private_direct_video_is_followed_by_polling_from_the_start(system: EmbeddedSystem) -> None:
+    """TikTok sends no webhook when a non-public direct post succeeds: the workflow polls at once instead
+    of waiting for an announcement that never comes."""
+    before = tiktok_calls(system)
+    _drop(system, "posts/pub/media/private.mp4", video(label="private"))
+    _drop(system, "posts/pub/private.json", {"video": "media/private.mp4", **PREFS})
+    post = system.wait_for_post("pub", "posts/pub/private.json", {"PUBLISH_COMPLETE", "FAILED"})
+    assert post["status"] == "PUBLISH_COMPLETE", (post.get("fail_reason"), post["history"])
+    assert post["history"][-1]["note"] == "status fetch"
+    fetches = tiktok_calls(system).get("/v2/post/publish/status/fetch/", 0) - before.get(
+        "/v2/post/publish/status/fetch/", 0
+    )
+    assert fetches >= 1
+    arn = system.rt.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{post['post_id']}"
+    entered = [
+        e["stateEnteredEventDetails"]["name"]
+        for e in system.rt.execution_history(arn)
+        if e["type"].endswith("StateEntered")
+    ]
+    assert "AwaitOutcome" not in entered and "CheckStatus" in entered
 
 
 @pytest.mark.parametrize(

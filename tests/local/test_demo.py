@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from local.media import video
+from local.sandbox import SandboxConfig, SandboxServer
 from local.sandbox.consent import complete_consent
 from local.serve import READY
 
@@ -174,9 +175,10 @@ def test_serve_prints_its_endpoints_posts_from_the_aws_endpoint_and_stops_on_sig
     api, aws, sandbox, bucket = (
         endpoint("HTTP API"),
         endpoint("AWS endpoint"),
-        endpoint("TikTok sandbox"),
+        endpoint("TikTok"),
         endpoint("bucket"),
     )
+    assert "  TikTok app      client key sandbox-client-key, client secret sandbox-client-secret" in banner
     assert endpoint("connect link") == f"{api}/connect?alias=me"
     assert f"aws --endpoint-url {aws} s3 cp video.mp4 s3://{bucket}/posts/me/" in banner
     assert f"curl '{api}/posts?account=me'" in banner
@@ -208,6 +210,43 @@ def test_serve_prints_its_endpoints_posts_from_the_aws_endpoint_and_stops_on_sig
     assert (tmp_path / "serve.err").read_text().rstrip().endswith("stopped")
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{api}/accounts", timeout=5)
+
+
+def test_serve_talks_to_another_tiktok_with_the_app_credentials_it_is_given(
+    cdk_out: Path, tmp_path: Path, spawn: Any
+) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        api_port = probe.getsockname()[1]
+    api = f"http://127.0.0.1:{api_port}"
+    config = SandboxConfig(
+        client_key="other-key", client_secret="other-secret", redirect_uris=[f"{api}/oauth/callback"]
+    )
+    with SandboxServer(config) as other:
+        ports = ["--api-port", str(api_port), "--sandbox-port", "0", "--media-port", "0", "--aws-port", "0"]
+        flags = [
+            "--tiktok-url",
+            other.base_url,
+            "--client-key",
+            "other-key",
+            "--client-secret",
+            "other-secret",
+        ]
+        errors = (tmp_path / "serve.err").open("w")
+        server = spawn("local.serve", *ports, *flags, "--cdk-out", str(cdk_out), stderr=errors)
+        assert server.stdout is not None
+        out = Lines(server.stdout)
+        out.until(re.escape(READY), timeout=90)
+        banner = "\n".join(out.seen)
+        assert f"  TikTok          {other.base_url} (external)" in banner
+        assert "client key other-key, client secret other-secret" in banner
+        assert _connect(api, "sandbox_public", "elsewhere").status_code == 200  # through the other TikTok
+        assert requests.get(f"{api}/accounts/elsewhere", timeout=10).json()["status"] == "connected"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        errors.close()
 
 
 def test_serve_refuses_a_busy_port(spawn: Any) -> None:

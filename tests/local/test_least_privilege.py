@@ -197,8 +197,10 @@ def path_authorization_removed_and_disconnect(system: EmbeddedSystem) -> None:
 
 
 def path_the_polling_fallback(system: EmbeddedSystem) -> None:
+    """A public post waits for TikTok's webhook, which this sandbox never sends: AwaitOutcome times out."""
     _drop(system, "posts/pub/media/polled.mp4", video(label="polled"))
-    _drop(system, "posts/pub/polled.json", {"video": "media/polled.mp4", **DIRECT})
+    public = {**DIRECT, "privacy_level": "PUBLIC_TO_EVERYONE"}
+    _drop(system, "posts/pub/polled.json", {"video": "media/polled.mp4", **public})
     _final(system, "pub", "posts/pub/polled.json", "PROCESSING", "PUBLISH_COMPLETE", "FAILED")
     system.clock.advance(ACCESS_TTL + 60)  # while it waits: the status fetch needs a refreshed token
     post = _published(system, "pub", "posts/pub/polled.json")

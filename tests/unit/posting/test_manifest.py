@@ -42,6 +42,12 @@ def test_a_direct_post_without_privacy_is_valid_and_left_to_the_creator() -> Non
         ({"video": "a.mp4", "photos": ["b.jpg"], "privacy_level": "SELF_ONLY"}, "exactly one of"),
         ({}, "exactly one of"),
         ({"video": "a.mp4", "mode": "inbox", "privacy_level": "SELF_ONLY"}, "direct posts only"),
+        ({"video": "a.mp4", "mode": "inbox", "is_aigc": True}, "is_aigc: an inbox draft cannot carry"),
+        (
+            {"photos": ["a.jpg"], "mode": "inbox", "brand_organic": True},
+            "the creator sets it in the TikTok app",
+        ),
+        ({"video": "a.mp4", "mode": "inbox", "branded_content": True}, "branded_content/brand_organic"),
         (
             {"video": "a.mp4", "privacy_level": "SELF_ONLY", "branded_content": True},
             "branded content cannot be",

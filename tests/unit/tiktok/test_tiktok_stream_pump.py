@@ -124,13 +124,14 @@ def test_pump_arguments_are_checked() -> None:
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        ("bytes 0-65535/328914", ReceivedRange(65536, 328914)),
-        ("BYTES 0-0/1", ReceivedRange(1, 1)),
-        ("bytes 0-9/*", ReceivedRange(10, None)),
-        ("bytes */328914", ReceivedRange(0, 328914)),
-        ("  bytes 0-99/100  ", ReceivedRange(100, 100)),
+        ("bytes 0-65535/328914", ReceivedRange((65536, 65535), 328914)),
+        ("BYTES 0-0/1", ReceivedRange((1, 0), 1)),
+        ("bytes 0-9/*", ReceivedRange((10, 9), None)),
+        ("bytes */328914", ReceivedRange((0,), 328914)),
+        ("  bytes 0-99/100  ", ReceivedRange((100, 99), 100)),
+        ("bytes 0-100/100", ReceivedRange((100,), 100)),  # a count: every byte held
         ("bytes 5-99/100", None),  # not from byte 0
-        ("bytes 0-100/100", None),  # past the end
+        ("bytes 0-101/100", None),  # past the end either way
         ("bytes 9-3/100", None),
         ("bytes=0-9/10", None),
         ("", None),

@@ -52,8 +52,8 @@ def uploader(sleeps: RecordingSleep, **kwargs: object) -> ChunkUploader:
     return ChunkUploader(**options)  # type: ignore[arg-type]
 
 
-def serve(plan: ChunkPlan) -> Iterator[FakeUploadServer]:
-    server = FakeUploadServer(plan.video_size, plan.ranges)
+def serve(plan: ChunkPlan, *, count_style: bool = False) -> Iterator[FakeUploadServer]:
+    server = FakeUploadServer(plan.video_size, plan.ranges, count_style=count_style)
     server.start()
     try:
         yield server
@@ -364,10 +364,30 @@ def test_416_that_never_moves_stops_instead_of_looping(
     assert len(server.puts) == 2
 
 
-def test_a_count_that_is_not_a_chunk_boundary_stops(sleeps: RecordingSleep) -> None:
-    session = _ScriptedSession([make_response(206, {"Content-Range": f"bytes 0-{C + 10}/{PLAN.video_size}"})])
-    with pytest.raises(UploadOffsetMismatchError, match="not a chunk boundary"):
-        uploader(sleeps, session=session).upload("http://fake/u", PLAN, FakeSource(DATA).open, "video/mp4")
+def test_a_content_range_written_as_a_count_is_read_as_one(sleeps: RecordingSleep) -> None:
+    for counting in serve(PLAN, count_style=True):
+        source = FakeSource(DATA)
+        result = run(counting, sleeps, source)
+        assert result.complete and result.retries == 0
+        assert source.opens == [0]  # every chunk taken as acknowledged: the stream never reopened
+        assert_clean_protocol(counting, PLAN, DATA)
+
+
+@pytest.mark.parametrize("reported", [C + 10, C - 7])
+def test_a_count_matching_neither_reading_resumes_from_the_chunk_boundary_below(
+    sleeps: RecordingSleep, reported: int
+) -> None:
+    size = PLAN.video_size
+    answers = [make_response(206, {"Content-Range": f"bytes 0-{reported}/{size}"})]
+    answers += [make_response(206, {"Content-Range": f"bytes 0-{C * i - 1}/{size}"}) for i in (2, 3, 4)]
+    answers.append(make_response(201, {"Content-Range": f"bytes 0-{size - 1}/{size}"}))
+    if reported < C:
+        answers.insert(1, make_response(206, {"Content-Range": f"bytes 0-{C - 1}/{size}"}))
+    session = _ScriptedSession(answers)
+    source = FakeSource(DATA)
+    result = uploader(sleeps, session=session).upload("http://fake/u", PLAN, source.open, "video/mp4")
+    assert result.complete and session.responses == []
+    assert source.opens == ([0] if reported > C else [0, 0])  # TikTok's figure decides, on a boundary
 
 
 def test_tiktok_reporting_less_than_sent_is_followed(

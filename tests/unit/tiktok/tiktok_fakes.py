@@ -98,9 +98,13 @@ class ReceivedPut:
 
 
 class FakeUploadServer(_Running):
-    def __init__(self, total: int, chunk_ranges: list[tuple[int, int]] | None = None) -> None:
+    def __init__(
+        self, total: int, chunk_ranges: list[tuple[int, int]] | None = None, *, count_style: bool = False
+    ) -> None:
         self.total = total
         self.chunk_ranges = set(chunk_ranges) if chunk_ranges is not None else None
+        # Content-Range progress as `bytes 0-{count}/total` (the field's reading), not the last byte's index.
+        self.count_style = count_style
         self.data = bytearray()
         self.puts: list[ReceivedPut] = []
         self.violations: list[str] = []
@@ -146,9 +150,9 @@ class FakeUploadServer(_Running):
         h.send_response(status)
         if content_range:
             received = len(self.data)
+            last = received if self.count_style else received - 1
             h.send_header(
-                "Content-Range",
-                f"bytes 0-{received - 1}/{self.total}" if received else f"bytes */{self.total}",
+                "Content-Range", f"bytes 0-{last}/{self.total}" if received else f"bytes */{self.total}"
             )
         for k, v in (extra or {}).items():
             h.send_header(k, v)
