@@ -34,3 +34,10 @@ class QuotaWaitError(Exception):
     def __init__(self, code: str, detail: str) -> None:
         self.code = code
         super().__init__(f"{code}: {detail}")
+
+
+class TikTokRetryError(Exception):
+    """TikTok failed this attempt with a fail_reason it says to retry (`internal`, a failed pull): the post
+    is back before Init, with its publish_id abandoned, and the state machine asks TikTok again after a
+    backoff (ReserveQuota names the time). TikTok reported FAILED for the old publish_id, so it cannot
+    publish, and a new init cannot post twice."""

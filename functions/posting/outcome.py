@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from functions.posting.errors import PostRejectedError
+from functions.posting.errors import PostRejectedError, TikTokRetryError
 from functions.posting.tiktok_calls import tiktok_call
+from functions.tiktok.errors import ErrorKind
 from functions.tiktok.fail_reasons import describe_fail_reason
 
 if TYPE_CHECKING:
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 # Poll backoff after the webhook did not come in time (seconds), capped; status fetch allows 30/min.
 POLL_DELAYS = (5, 10, 20, 40, 80, 160, 300)
+# A fail_reason TikTok says to retry (`internal`, a failed pull) gets a new init after these waits (seconds);
+# once they are spent the post fails with TikTok's reason.
+TIKTOK_RETRY_DELAYS = (60, 300, 900)
 POLL_GIVE_UP_SECONDS = 48 * 3600
 TIKTOK_STATUS = {
     "PROCESSING_UPLOAD": "PROCESSING",
@@ -67,6 +71,10 @@ def apply_tiktok_status(
     fields: dict[str, Any] = {}
     if status == "FAILED":
         described = describe_fail_reason(fail_reason)
+        if described.kind is ErrorKind.RETRYABLE and _retry(
+            w, post, described.code, note=note, resume=resume
+        ):
+            return True
         fields = {"fail_reason": fail_reason or "unknown", "fail_detail": described.sentence}
     if post_ids:
         fields["tiktok_post_ids"] = [str(p) for p in post_ids]
@@ -74,6 +82,42 @@ def apply_tiktok_status(
     if changed and resume:
         resume_waiting(w, post["post_id"])
     return changed
+
+
+def _retry(w: Wiring, post: dict[str, Any], reason: str, *, note: str, resume: bool) -> bool:
+    """Set the post up for a new init after TikTok failed it with a reason it says to retry; False once the
+    retries are spent (or the post moved on meanwhile), and then it fails as usual."""
+    done = int((post.get("tiktok_retry") or {}).get("attempt", 0))
+    publish_id = post.get("publish_id")
+    if done >= len(TIKTOK_RETRY_DELAYS) or not publish_id:
+        return False
+    now = w.now()
+    retry = {"attempt": done + 1, "reason": reason, "not_before": now + TIKTOK_RETRY_DELAYS[done]}
+    text = (
+        f"TikTok failed publish_id {publish_id} with {reason} ({note}); it says to retry: asking it again "
+        f"(retry {done + 1} of {len(TIKTOK_RETRY_DELAYS)})"
+    )
+    if not w.posts.retry_after_failure(post["post_id"], str(publish_id), now=now, note=text, retry=retry):
+        return False
+    token = post.get("task_token")
+    if resume and token:  # the waiting workflow goes back to Init (its Catch on TikTokRetryError)
+        _answer_retry(w, str(token), text)
+    return True
+
+
+def _answer_retry(w: Wiring, token: str, cause: str) -> None:
+    sfn = w.stepfunctions
+    try:
+        sfn.send_task_failure(taskToken=token, error=TikTokRetryError.__name__, cause=cause)
+    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
+        return  # the wait timed out: the polling that took over sees the post back before Init
+
+
+def retry_pending(post: dict[str, Any]) -> bool:
+    """TikTok failed the last attempt with a reason it says to retry, and no new init happened yet."""
+    return (
+        bool(post.get("tiktok_retry")) and not post.get("publish_id") and post.get("status") == "INITIALIZING"
+    )
 
 
 def resume_waiting(w: Wiring, post_id: str) -> None:
@@ -134,6 +178,8 @@ def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
         raise PostRejectedError(
             str(post.get("fail_reason") or "failed"), str(post.get("fail_detail") or failed[1])
         )
+    if retry_pending(post):  # a webhook set it up for a new init while we polled
+        raise TikTokRetryError(f"post {post_id}: TikTok asked for a new attempt")
     publish_id = post.get("publish_id")
     if not publish_id:
         raise PostRejectedError("publish_id_missing", "the post has no TikTok publish_id to follow")
@@ -156,6 +202,8 @@ def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
     done = outcome_of(post)
     if done is not None:
         return done
+    if retry_pending(post):
+        raise TikTokRetryError(f"post {post_id}: TikTok failed it with a reason it says to retry")
     if post.get("status") == "FAILED":
         raise PostRejectedError(str(post.get("fail_reason")), str(post.get("fail_detail")))
     polls = int(post.get("polls", 0))

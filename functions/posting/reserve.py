@@ -41,6 +41,9 @@ def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     now = w.now()
+    not_before = int((post.get("tiktok_retry") or {}).get("not_before", 0))
+    if not post.get("publish_id") and now < not_before:  # TikTok's retry waits out its backoff first
+        return {"reserved": False, "retry_at": _z(not_before)}
     decision = take_slots(w, post, now)
     if decision.reserved:
         w.posts.update_fields(post_id, {"quota": {"reserved_at": now}}, now)

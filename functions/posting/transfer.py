@@ -1,9 +1,13 @@
 """UploadChunks: the media streamed from S3 to TikTok's upload URL, resumable across invocations.
 
 One invocation sends chunks until the Lambda's time is nearly over, stores the offset TikTok acknowledged,
-and answers `complete: false`; the state machine calls it again and it resumes from that offset. An upload
-URL TikTok no longer accepts (it lives one hour) leads back to Init (`reinit`): a FILE_UPLOAD post TikTok
-never received all bytes for is never published, so a new init cannot publish twice.
+and answers `complete: false`; the state machine calls it again and it resumes from that offset.
+
+An upload URL TikTok no longer accepts (403: it lives one hour; 404: no upload task) is an unclear end: the
+answer to the final chunk may have been lost and the chunk sent again, and TikTok may hold every byte. So
+TikTok is asked for the status of the publish_id first: if it holds the whole file the upload is done;
+only if it says the upload failed, does not know it, or holds part of it (a FILE_UPLOAD TikTok never
+received all bytes for is never published) does the post go back to Init (`reinit`) for a new one.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, TransientStepError
+from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.chunks import ChunkPlan, plan_chunks
 from functions.tiktok.errors import (
     TikTokRetryableError,
@@ -67,25 +72,43 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
             deadline=deadline,
         )
     except (UploadUrlExpiredError, UploadTaskMissingError) as exc:
+        if _tiktok_holds_every_byte(w, post, plan.video_size):
+            return _done(w, post, plan, note=f"TikTok holds all {plan.video_size} bytes (after {exc.reason})")
         _abandon(w, post, reason=exc.reason)
         return {"complete": False, "reinit": True}
     except TikTokRetryableError as exc:
         raise TransientStepError(f"upload: {exc.reason}") from None
     except UploadError as exc:
         raise PostRejectedError(exc.code, exc.reason) from None
-    now = w.now()
     w.metrics_count("BytesUploaded", result.bytes_acknowledged - offset)
     if not result.complete:
-        w.posts.update_fields(post_id, {"upload": {**upload, "offset": result.bytes_acknowledged}}, now)
+        w.posts.update_fields(post_id, {"upload": {**upload, "offset": result.bytes_acknowledged}}, w.now())
         return {"complete": False}
+    return _done(w, post, plan, note=f"{plan.video_size} bytes uploaded")
+
+
+def _done(w: Wiring, post: dict[str, Any], plan: ChunkPlan, *, note: str) -> dict[str, Any]:
+    upload = {**(post.get("upload") or {}), "offset": plan.video_size, "complete": True}
     w.posts.transition(
-        post_id,
-        "PROCESSING",
-        now=now,
-        note=f"{plan.video_size} bytes uploaded",
-        fields={"upload": {**upload, "offset": plan.video_size, "complete": True}, "upload_url": None},
+        post["post_id"], "PROCESSING", now=w.now(), note=note, fields={"upload": upload, "upload_url": None}
     )
     return {"complete": True}
+
+
+def _tiktok_holds_every_byte(w: Wiring, post: dict[str, Any], size: int) -> bool:
+    """What TikTok says of the publish_id: True when it has the whole file (or is past the upload)."""
+    publish_id = str(post.get("publish_id") or "")
+    try:
+        status = tiktok_call(
+            w, post["account_id"], "status", lambda client, token: client.fetch_status(token, publish_id)
+        )
+    except PostRejectedError:
+        return False  # TikTok does not know the publish_id (or refuses it for good): a new init is safe
+    if status.status == "FAILED":
+        return False
+    if status.status == "PROCESSING_UPLOAD":
+        return (status.uploaded_bytes or 0) >= size
+    return True  # processing, in the inbox or published: TikTok has the file
 
 
 def _abandon(w: Wiring, post: dict[str, Any], *, reason: str) -> None:

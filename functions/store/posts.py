@@ -215,7 +215,7 @@ class PostStore(TableStore):
 
     def reset_for_reinit(self, post_id: str, publish_id: str, *, now: int, note: str) -> bool:
         """Back from UPLOADING to INITIALIZING with no publish_id, the old one kept in
-        `abandoned_publish_ids`: the one step allowed to lower a post's rank. Only a FILE_UPLOAD post whose
+        `abandoned_publish_ids`: one of the steps allowed to lower a post's rank. Only a FILE_UPLOAD post whose
         upload URL lapsed takes it (TikTok never publishes an upload it did not receive whole)."""
         expr = _status_change("INITIALIZING", now, note)
         abandoned = expr.name("abandoned_publish_ids")
@@ -229,10 +229,31 @@ class PostStore(TableStore):
         )
         return self._conditional_update(post_id, expr, condition)
 
+    def retry_after_failure(
+        self, post_id: str, publish_id: str, *, now: int, note: str, retry: dict[str, Any]
+    ) -> bool:
+        """Back to INITIALIZING with no publish_id (kept in `abandoned_publish_ids`) and `tiktok_retry` set,
+        for a post TikTok reported FAILED with a reason it says to retry. Refused unless `publish_id` is the
+        post's current one and the post has not ended."""
+        expr = _status_change("INITIALIZING", now, note)
+        abandoned = expr.name("abandoned_publish_ids")
+        old = expr.value([publish_id])
+        expr.set_raw(f"{abandoned} = list_append(if_not_exists({abandoned}, {expr.value([])}), {old})")
+        expr.set("tiktok_retry", retry)
+        for name in ("publish_id", "upload", "upload_url", "init_started_at", "task_token", "quota"):
+            expr.remove(name)
+        terminal = ", ".join(expr.value(s) for s in sorted(TERMINAL))
+        condition = (
+            f"{expr.name('publish_id')} = {expr.value(publish_id)}"
+            f" AND NOT ({expr.name('status')} IN ({terminal}))"
+        )
+        return self._conditional_update(post_id, expr, condition)
+
     def back_to_waiting_quota(self, post_id: str, *, now: int, note: str, waiting_until: int) -> bool:
         """Back from INITIALIZING to WAITING_QUOTA, for a post TikTok has not created (no publish_id) whose
         slot lapsed while TikTok kept answering "not now": it waits for a slot again rather than post
-        beyond the cap. Besides `reset_for_reinit`, the only step allowed to lower a post's rank."""
+        beyond the cap. Besides `reset_for_reinit` and `retry_after_failure`, the only steps allowed to lower
+        a post's rank."""
         expr = _status_change("WAITING_QUOTA", now, note).set("waiting_until", waiting_until)
         condition = (
             f"{expr.name('status')} = {expr.value('INITIALIZING')}"

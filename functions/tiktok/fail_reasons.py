@@ -37,15 +37,17 @@ FAIL_REASONS: Mapping[str, tuple[ErrorKind, str]] = {
     ),
     "internal": (
         ErrorKind.RETRYABLE,
-        "TikTok failed internally while processing the post; it can be retried.",
+        "TikTok failed internally while processing the post; TikTok's guidance is to post it again.",
     ),
     "video_pull_failed": (
-        ErrorKind.TERMINAL,
-        "TikTok could not download the video from its URL (unreachable, redirected or over one hour).",
+        ErrorKind.RETRYABLE,
+        "TikTok could not download the video from its URL (unreachable, redirected or over one hour); "
+        "TikTok's guidance is to retry once the URL is reachable.",
     ),
     "photo_pull_failed": (
-        ErrorKind.TERMINAL,
-        "TikTok could not download a photo from its URL (unreachable, redirected or over one hour).",
+        ErrorKind.RETRYABLE,
+        "TikTok could not download a photo from its URL (unreachable, redirected or over one hour); "
+        "TikTok's guidance is to retry once the URL is reachable.",
     ),
     "publish_cancelled": (ErrorKind.TERMINAL, "The post was cancelled before TikTok finished it."),
     "auth_removed": (

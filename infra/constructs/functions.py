@@ -179,6 +179,8 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "Workflow: stream the media from S3 to TikTok's upload URL",
         POST_RECORD,
         MEDIA_READ_VERSION,
+        ACCESS_TOKENS,  # an unclear end (403/404 on a chunk) asks TikTok for the upload's status
+        RATE_BUDGET,
         memory_mb=1024,
         timeout_seconds=900,
     ),

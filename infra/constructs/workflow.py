@@ -26,6 +26,8 @@ from infra.config import DeploymentConfig
 # Errors raised by our steps (Python class names, which Lambda reports as the error type).
 TRANSIENT_ERRORS = ["TransientStepError"]
 QUOTA_ERRORS = ["QuotaWaitError"]
+# TikTok failed the post with a reason it says to retry: back to ReserveQuota, which waits out the backoff.
+TIKTOK_RETRY_ERRORS = ["TikTokRetryError"]
 # 15 min doubling to 6 h: 24 attempts span up to about 5 days (about half that with full jitter).
 QUOTA_RETRY_ATTEMPTS = 24
 LAMBDA_SERVICE_ERRORS = [
@@ -103,38 +105,10 @@ class PublishWorkflow(Construct):
         self._retry(await_outcome)
         # No webhook in time: poll. A Catch (not a Retry) so that a later entry gets a fresh token.
         await_outcome.add_catch(check, errors=["States.Timeout"], result_path="$.timeout")
+        await_outcome.add_catch(reserve, errors=TIKTOK_RETRY_ERRORS, result_path="$.retry")
         await_outcome.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
 
-        await_review = tasks.LambdaInvoke(
-            self,
-            "AwaitReview",
-            lambda_function=fns["register_review"],
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "post_id": sfn.JsonPath.string_at("$.post_id"),
-                    "task_token": sfn.JsonPath.task_token,
-                }
-            ),
-            task_timeout=sfn.Timeout.duration(review_timeout),
-            retry_on_service_exceptions=False,
-            result_path=sfn.JsonPath.DISCARD,
-        )
-        self._retry(await_review)
-        hours = max(1, round(review_timeout.to_seconds() / 3600))
-        expired_cause = {
-            "errorMessage": f"review_expired: nobody posted or discarded it on the review page within {hours} "
-            "hours, so its review link expired and nothing was sent to TikTok; post it again for a new link"
-        }
-        review_expired = sfn.Pass(
-            self,
-            "ReviewExpired",
-            result=sfn.Result.from_object({"Error": "PostRejectedError", "Cause": json.dumps(expired_cause)}),
-            result_path="$.error",
-        )
-        review_expired.next(record_failure)
-        await_review.add_catch(review_expired, errors=["States.Timeout"], result_path="$.error")
-        await_review.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+        await_review = self._await_review(fns["register_review"], review_timeout, record_failure)
 
         wait_publish_at = sfn.Wait(
             self, "WaitForPublishAt", time=sfn.WaitTime.timestamp_path("$.prepare.publish_at")
@@ -191,6 +165,7 @@ class PublishWorkflow(Construct):
         await_outcome.next(finish)
         check.next(polled)
 
+        check.add_catch(reserve, errors=TIKTOK_RETRY_ERRORS, result_path="$.retry")
         for step in (prepare, reserve, init, upload, check, finish):
             step.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
 
@@ -207,6 +182,42 @@ class PublishWorkflow(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             timeout=Duration.days(30),
         )
+
+    def _await_review(
+        self, register_review: lambda_.IFunction, review_timeout: Duration, record_failure: sfn.IChainable
+    ) -> tasks.LambdaInvoke:
+        """The post waits for the creator's decision on the review page; an expired link fails it."""
+        await_review = tasks.LambdaInvoke(
+            self,
+            "AwaitReview",
+            lambda_function=register_review,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {
+                    "post_id": sfn.JsonPath.string_at("$.post_id"),
+                    "task_token": sfn.JsonPath.task_token,
+                }
+            ),
+            task_timeout=sfn.Timeout.duration(review_timeout),
+            retry_on_service_exceptions=False,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        self._retry(await_review)
+        hours = max(1, round(review_timeout.to_seconds() / 3600))
+        expired_cause = {
+            "errorMessage": f"review_expired: nobody posted or discarded it on the review page within {hours} "
+            "hours, so its review link expired and nothing was sent to TikTok; post it again for a new link"
+        }
+        review_expired = sfn.Pass(
+            self,
+            "ReviewExpired",
+            result=sfn.Result.from_object({"Error": "PostRejectedError", "Cause": json.dumps(expired_cause)}),
+            result_path="$.error",
+        )
+        review_expired.next(record_failure)
+        await_review.add_catch(review_expired, errors=["States.Timeout"], result_path="$.error")
+        await_review.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+        return await_review
 
     @staticmethod
     def _post_id() -> dict[str, object]:

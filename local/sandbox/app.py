@@ -27,6 +27,7 @@ class SandboxApp:
         self.clock = clock or SandboxClock()
         self.state = SandboxState()
         self.faults = FaultInjector(config.faults, config.seed)
+        self.quirks = list(config.quirks)  # changed at run time by POST /_sandbox/quirks, until a reset
         self.base_url = ""
         self._owns_storage = config.storage_dir is None
         self.storage = Path(config.storage_dir or tempfile.mkdtemp(prefix="tiktok-sandbox-"))
@@ -74,6 +75,7 @@ class SandboxApp:
         self.webhooks.clear()
         clear_state(self.state)
         self.faults.restart(copy.deepcopy(self.config.faults), self.config.seed)
+        self.quirks = list(self.config.quirks)
         self.clock.reset()
         for item in self.storage.iterdir():
             if item.is_file():
@@ -100,7 +102,7 @@ class SandboxApp:
 
     def quirk(self, name: str) -> bool:
         """Whether the reported behaviour `name` (quirks.py) is switched on."""
-        return name in self.config.quirks
+        return name in self.quirks
 
     def scaled(self, seconds: float) -> float:
         return seconds / self.config.time_scale

@@ -17,6 +17,7 @@ from local.sandbox import lifecycle, oauth
 from local.sandbox.config import Faults
 from local.sandbox.creators import Creator
 from local.sandbox.oauth import KNOWN_SCOPES
+from local.sandbox.quirks import check_quirks
 from local.sandbox.state import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Post
 from local.sandbox.wire import Request, Response, json_response
 
@@ -78,6 +79,13 @@ def _route(app: SandboxApp, req: Request, parts: list[str]) -> Response:  # noqa
             app.clock.advance(float(seconds))
         if method in ("GET", "POST"):
             return json_response(200, {"now": app.clock.now(), "offset": app.clock.offset})
+    if head == "quirks" and method in ("GET", "POST"):
+        if method == "POST":
+            quirks = _json_body(req).get("quirks", [])
+            if not isinstance(quirks, list) or not all(isinstance(q, str) for q in quirks):
+                raise ValueError("quirks must be a list of names")
+            app.quirks = check_quirks(quirks)
+        return json_response(200, {"quirks": list(app.quirks)})
     if head == "reset" and method == "POST":
         app.reset()
         return json_response(200, {"reset": True})

@@ -259,6 +259,84 @@ def test_tiktok_faults_are_survived(system: EmbeddedSystem) -> None:
     assert system.sandbox_post(post["publish_id"])["sha256"] == hashlib.sha256(clip).hexdigest()
 
 
+@pytest.mark.parametrize("quirks", [[], ["final_chunk_repeat_404"]], ids=["416-documented", "404-field"])
+def test_a_lost_answer_to_the_final_chunk_publishes_exactly_once(
+    system: EmbeddedSystem, quirks: list[str]
+) -> None:
+    """TikTok stores the final chunk but its answer is lost; the chunk goes again and TikTok answers 416
+    (documented) or 404 (reported): either way the post is published once, without a second init."""
+    name = f"lost-final-{len(quirks)}"
+    clip = video(label=name)
+    before = tiktok_calls(system)
+    system.sandbox_control("quirks", {"quirks": quirks})
+    system.sandbox_control("faults", {"drop_connection_after_put": 1})
+    try:
+        _drop(system, f"posts/pub/media/{name}.mp4", clip)
+        _drop(system, f"posts/pub/{name}.json", {"video": f"media/{name}.mp4", **PREFS})
+        post = system.wait_for_post("pub", f"posts/pub/{name}.json", {"PUBLISH_COMPLETE", "FAILED"})
+    finally:
+        requests.delete(f"{system.sandbox_url}/_sandbox/faults", timeout=10)
+        system.sandbox_control("quirks", {"quirks": []})
+    assert post["status"] == "PUBLISH_COMPLETE", (post.get("fail_reason"), post["history"])
+    inits = tiktok_calls(system)["/v2/post/publish/video/init/"] - before.get(
+        "/v2/post/publish/video/init/", 0
+    )
+    assert inits == 1
+    posts = requests.get(f"{system.sandbox_url}/_sandbox/posts", timeout=10).json()["posts"]
+    assert [p["sha256"] for p in posts].count(hashlib.sha256(clip).hexdigest()) == 1
+    if quirks:
+        assert any("TikTok holds all" in h["note"] for h in post["history"])
+
+
+@pytest.mark.parametrize(
+    ("privacy", "failures", "end"),
+    [
+        ("SELF_ONLY", ["internal"], "PUBLISH_COMPLETE"),  # followed by polling
+        ("PUBLIC_TO_EVERYONE", ["internal"], "PUBLISH_COMPLETE"),  # followed by webhook
+        ("SELF_ONLY", ["internal"] * 4, "FAILED"),  # three retries, then TikTok's reason
+    ],
+    ids=["polled", "webhook", "retries-spent"],
+)
+def test_tiktoks_internal_failure_is_retried_with_a_new_init(
+    system: EmbeddedSystem, privacy: str, failures: list[str], end: str
+) -> None:
+    name = f"internal-{privacy.lower()}-{len(failures)}"
+    before = tiktok_calls(system)
+    system.sandbox_control("faults", {"fail_next_posts": failures})
+    try:
+        _drop(system, f"posts/pub/media/{name}.mp4", video(label=name))
+        manifest = {"video": f"media/{name}.mp4", **PREFS, "privacy_level": privacy}
+        _drop(system, f"posts/pub/{name}.json", manifest)
+        post = system.wait_for_post(
+            "pub", f"posts/pub/{name}.json", {"PUBLISH_COMPLETE", "FAILED"}, timeout=120
+        )
+    finally:
+        requests.delete(f"{system.sandbox_url}/_sandbox/faults", timeout=10)
+    assert post["status"] == end, (post.get("fail_reason"), post["history"])
+    inits = tiktok_calls(system)["/v2/post/publish/video/init/"] - before.get(
+        "/v2/post/publish/video/init/", 0
+    )
+    retries = [h for h in post["history"] if "it says to retry" in h["note"]]
+    if end == "PUBLISH_COMPLETE":
+        assert inits == 2 and len(retries) == 1
+        assert (
+            len(post["abandoned_publish_ids"]) == 1
+            and post["publish_id"] not in post["abandoned_publish_ids"]
+        )
+        published = [
+            p
+            for p in requests.get(f"{system.sandbox_url}/_sandbox/posts", timeout=10).json()["posts"]
+            if p["publish_id"] in (post["publish_id"], *post["abandoned_publish_ids"])
+        ]
+        assert sorted(p["status"] for p in published) == ["FAILED", "PUBLISH_COMPLETE"]  # exactly one post
+    else:
+        assert inits == 4 and len(retries) == 3
+        assert (
+            post["fail_reason"] == "internal"
+            and "TikTok's guidance is to post it again" in post["fail_detail"]
+        )
+
+
 def test_a_revoked_account_fails_its_posts_clearly(system: EmbeddedSystem) -> None:
     assert system.connect("sandbox_unaudited", alias="leaving").status_code == 200
     system.sandbox_control("creators/sandbox_unaudited/deauthorize", {"reason": 1})

@@ -122,6 +122,31 @@ def path_an_expired_access_token_is_refreshed(system: EmbeddedSystem) -> None:
     _published(system, "pub", "posts/pub/later.json")
 
 
+def _initialised(system: EmbeddedSystem, title: str) -> bool:
+    posts = requests.get(f"{system.sandbox_url}/_sandbox/posts", timeout=10).json()["posts"]
+    return any(p["post_info"].get("title") == title for p in posts)
+
+
+def path_an_unclear_end_of_the_upload(system: EmbeddedSystem) -> None:
+    """The final chunk's answer is lost and the repeat gets 404: UploadChunks asks TikTok for the status,
+    with a token it refreshes first (the clock moves near the token's expiry while the chunk travels)."""
+    expires_at = int(system.api_get("/accounts/pub")["access_expires_at"])
+    system.sandbox_control("quirks", {"quirks": ["final_chunk_repeat_404"]})
+    system.sandbox_control("faults", {"drop_connection_after_put": 1, "slow_seconds": {"/upload/": 2.0}})
+    try:
+        _drop(system, "posts/pub/media/unclear.mp4", video(label="unclear"))
+        _drop(
+            system, "posts/pub/unclear.json", {"video": "media/unclear.mp4", **DIRECT, "caption": "unclear"}
+        )
+        _until(lambda: _initialised(system, "unclear"))  # TikTok's view: our API waits for the handler
+        system.clock.advance(expires_at - 300 - system.clock.now())  # within the refresh margin, still valid
+        post = _published(system, "pub", "posts/pub/unclear.json")
+    finally:
+        system.sandbox_control("quirks", {"quirks": []})
+        requests.delete(f"{system.sandbox_url}/_sandbox/faults", timeout=10)
+    assert any("TikTok holds all" in h["note"] for h in post["history"]), post["history"]
+
+
 # --- the management API -----------------------------------------------------------------------------
 
 
@@ -214,6 +239,7 @@ DEFAULT_STACK_PATHS: tuple[Path_, ...] = (
     path_an_inbox_draft_the_creator_posts,
     path_a_full_daily_cap_makes_a_post_wait,
     path_an_expired_access_token_is_refreshed,
+    path_an_unclear_end_of_the_upload,
     path_every_management_route,
     path_review_approve_and_discard,
     path_authorization_removed_and_disconnect,
