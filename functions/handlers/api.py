@@ -11,13 +11,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from functions import wiring
 from functions.accounts.management import account_view, disconnect, save_preferences
 from functions.observability import logger, metrics, tracer
-from functions.posting.executions import start_execution, stop_execution
+from functions.posting.cancel import cancel_post
+from functions.posting.executions import start_execution
 from functions.posting.finish import emit
 from functions.posting.intake import PostIntake
 from functions.posting.manifest import ManifestError
 from functions.posting.records import public_view
 from functions.settings import settings
-from functions.store.posts import STATUS_RANK, TERMINAL
+from functions.store.posts import STATUS_RANK
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -117,27 +118,16 @@ def get_post(post_id: str) -> dict[str, Any]:
 
 
 @app.delete("/posts/<post_id>")
-def cancel_post(post_id: str) -> dict[str, Any]:
-    w = _w()
-    post = w.posts.get(post_id)
-    if post is None:
+def delete_post(post_id: str) -> Response[dict[str, Any]]:
+    answer = cancel_post(_w(), post_id)
+    if answer is None:
         raise NotFoundError(f"no post {post_id!r}")
-    if post["status"] in TERMINAL:
-        return public_view(post)
-    if post.get("publish_id") and post.get("prepared", {}).get("source") == "PULL_FROM_URL":
-        try:
-            w.tiktok.cancel(w.access_tokens.for_account(post["account_id"]), post["publish_id"])
-        except Exception:
-            logger.info("TikTok could not cancel the pull", extra={"post_id": post_id})
-    # The stopped execution's task token dies with it: nobody answers it.
-    cleared = dict.fromkeys(("upload_url", "task_token"))
-    if w.posts.transition(
-        post_id, "CANCELLED", now=w.now(), note="cancelled through the API", fields=cleared
-    ):
-        stop_execution(w, post_id, "cancelled through the API")
-    post = w.posts.get(post_id) or post
-    emit(w, post)
-    return public_view(post)
+    if answer.cancelled:
+        return Response(
+            status_code=200, content_type=content_types.APPLICATION_JSON, body=public_view(answer.post)
+        )
+    body = {"message": answer.reason, "post": public_view(answer.post)}
+    return Response(status_code=409, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -55,15 +55,20 @@ def finish(
         )
     post = w.posts.get(post_id) or post
     status = post.get("status")
-    account_id = post["account_id"]
     if status in ("FAILED", "CANCELLED"):
-        # A slot no init TikTok may count has used goes back; one TikTok counted (or may have: an init
-        # left unanswered) stays taken for its 24 hours, as TikTok counts it.
-        if not post.get("publish_id") and not post.get("init_started_at"):
-            release_post(w.quota, account_id=account_id, holder=slot_holder(post), now=now)
-        release_inbox(w.quota, account_id=account_id, post_id=post_id, now=now)
+        give_back_slots(w, post, now)
     emit(w, post)
     return {"post_id": post_id, "status": status}
+
+
+def give_back_slots(w: Wiring, post: dict[str, Any], now: int) -> None:
+    """For a post that ended without publishing: a slot no init TikTok may count has used goes back; one
+    TikTok counted (or may have: an init left unanswered) stays taken for its 24 hours, as TikTok counts it.
+    A pending inbox share always goes back."""
+    account_id = post["account_id"]
+    if not post.get("publish_id") and not post.get("init_started_at"):
+        release_post(w.quota, account_id=account_id, holder=slot_holder(post), now=now)
+    release_inbox(w.quota, account_id=account_id, post_id=post["post_id"], now=now)
 
 
 def detail_type(post: dict[str, Any]) -> str:

@@ -84,9 +84,11 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
         post = {**post, **retry}
     if not take_slots(w, post, now, for_init=True).reserved:
         return {"upload": False, "requeue": True}
-    w.posts.transition(
+    # Decided against a cancel in one conditional write: either TikTok is asked, or the post is cancelled.
+    if not w.posts.transition(
         post_id, "INITIALIZING", now=now, allow_same_rank=True, fields={"init_started_at": now}
-    )
+    ):
+        raise PostRejectedError("post_cancelled", "the post ended before TikTok was asked to create it")
 
     manifest = PostManifest.model_validate(post["settings"])
     account_id = post["account_id"]

@@ -70,6 +70,10 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
             start_offset=offset,
             on_progress=progress,
             deadline=deadline,
+            # Decided against a cancel in one conditional write: the final chunk goes, or the post is cancelled.
+            before_final_chunk=lambda: w.posts.mark_final_chunk(
+                post_id, str(post.get("publish_id")), w.now()
+            ),
         )
     except (UploadUrlExpiredError, UploadTaskMissingError) as exc:
         if _tiktok_holds_every_byte(w, post, plan.video_size):
@@ -81,6 +85,11 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
     except UploadError as exc:
         raise PostRejectedError(exc.code, exc.reason) from None
     w.metrics_count("BytesUploaded", result.bytes_acknowledged - offset)
+    if result.cancelled:
+        raise PostRejectedError(
+            "post_cancelled",
+            "the post was cancelled before its final chunk: TikTok never received the whole file",
+        )
     if not result.complete:
         w.posts.update_fields(post_id, {"upload": {**upload, "offset": result.bytes_acknowledged}}, w.now())
         return {"complete": False}

@@ -221,8 +221,48 @@ class PostStore(TableStore):
         abandoned = expr.name("abandoned_publish_ids")
         old = expr.value([publish_id])
         expr.set_raw(f"{abandoned} = list_append(if_not_exists({abandoned}, {expr.value([])}), {old})")
-        for name in ("publish_id", "upload", "upload_url", "init_started_at"):
+        for name in ("publish_id", "upload", "upload_url", "init_started_at", "final_chunk_at"):
             expr.remove(name)
+        condition = (
+            f"{expr.name('status')} = {expr.value('UPLOADING')}"
+            f" AND {expr.name('publish_id')} = {expr.value(publish_id)}"
+        )
+        return self._conditional_update(post_id, expr, condition)
+
+    def cancel(
+        self, post_id: str, *, now: int, note: str, publish_id: str | None, before_final_chunk: bool = False
+    ) -> bool:
+        """CANCELLED in one conditional write, so that it and whatever races it (an init, a final chunk)
+        cannot both win. `publish_id` None: only while TikTok was never asked (no publish_id, no init under
+        way). `before_final_chunk`: only while the upload of `publish_id` has not sent its final chunk
+        (`mark_final_chunk`). Otherwise: TikTok confirmed the cancel of `publish_id`. False when refused."""
+        expr = _status_change("CANCELLED", now, note)
+        for name in ("upload_url", "task_token"):
+            expr.remove(name)
+        terminal = ", ".join(expr.value(s) for s in sorted(TERMINAL))
+        condition = (
+            f"attribute_exists({expr.name('post_id')}) AND NOT ({expr.name('status')} IN ({terminal}))"
+        )
+        if publish_id is None:
+            condition += (
+                f" AND attribute_not_exists({expr.name('publish_id')})"
+                f" AND attribute_not_exists({expr.name('init_started_at')})"
+            )
+        else:
+            condition += f" AND {expr.name('publish_id')} = {expr.value(publish_id)}"
+        if before_final_chunk:
+            condition += (
+                f" AND {expr.name('status')} = {expr.value('UPLOADING')}"
+                f" AND attribute_not_exists({expr.name('final_chunk_at')})"
+            )
+        return self._conditional_update(post_id, expr, condition)
+
+    def mark_final_chunk(self, post_id: str, publish_id: str, now: int) -> bool:
+        """Record that the final chunk of `publish_id` is about to go; False when the post was cancelled (or
+        moved on) first, and then the chunk must not go. Repeating it (a retried chunk) is allowed."""
+        expr = Expression().set("updated_at", now)
+        at = expr.name("final_chunk_at")
+        expr.set_raw(f"{at} = if_not_exists({at}, {expr.value(now)})")
         condition = (
             f"{expr.name('status')} = {expr.value('UPLOADING')}"
             f" AND {expr.name('publish_id')} = {expr.value(publish_id)}"
@@ -240,7 +280,15 @@ class PostStore(TableStore):
         old = expr.value([publish_id])
         expr.set_raw(f"{abandoned} = list_append(if_not_exists({abandoned}, {expr.value([])}), {old})")
         expr.set("tiktok_retry", retry)
-        for name in ("publish_id", "upload", "upload_url", "init_started_at", "task_token", "quota"):
+        for name in (
+            "publish_id",
+            "upload",
+            "upload_url",
+            "init_started_at",
+            "task_token",
+            "quota",
+            "final_chunk_at",
+        ):
             expr.remove(name)
         terminal = ", ".join(expr.value(s) for s in sorted(TERMINAL))
         condition = (

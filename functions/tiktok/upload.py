@@ -58,6 +58,7 @@ class UploadResult:
     puts: int
     retries: int
     stopped_early: bool = False  # True when it stopped between chunks for the deadline
+    cancelled: bool = False  # True when `before_final_chunk` refused the final chunk: it was never sent
 
 
 def resume_offset(
@@ -127,12 +128,15 @@ class ChunkUploader:
         start_offset: int = 0,
         on_progress: OnProgress | None = None,
         deadline: float | None = None,
+        before_final_chunk: Callable[[], bool] | None = None,
     ) -> UploadResult:
         """Send the chunks from `start_offset` (a chunk boundary) to the end, or until `deadline`.
 
         `deadline` is a time on this uploader's clock (time.monotonic by default) by which it must have
-        returned; it stops between chunks when the next one would not fit. Raises an UploadError subclass
-        when TikTok refuses the upload or transient failures exceed the bound.
+        returned; it stops between chunks when the next one would not fit. `before_final_chunk` is asked
+        once before the final chunk first goes: False stops the upload there (`cancelled`), so TikTok never
+        holds the whole file. Raises an UploadError subclass when TikTok refuses the upload or transient
+        failures exceed the bound.
         """
         if content_type not in VIDEO_CONTENT_TYPES:
             raise ValueError(
@@ -150,6 +154,7 @@ class ChunkUploader:
             on_progress=on_progress,
             deadline=deadline,
             start_offset=start_offset,
+            before_final_chunk=before_final_chunk,
         )
         try:
             return run.go()
@@ -171,8 +176,10 @@ class _Run:
         on_progress: OnProgress | None,
         deadline: float | None,
         start_offset: int,
+        before_final_chunk: Callable[[], bool] | None = None,
     ) -> None:
         self.u = uploader
+        self.before_final_chunk = before_final_chunk
         self.url = url
         self.plan = plan
         self.open_stream = open_stream
@@ -187,13 +194,14 @@ class _Run:
         self.realigns = 0  # consecutive 416s without progress
         self.seconds_per_byte: float | None = None
 
-    def result(self, *, complete: bool, stopped_early: bool = False) -> UploadResult:
+    def result(self, *, complete: bool, stopped_early: bool = False, cancelled: bool = False) -> UploadResult:
         return UploadResult(
             bytes_acknowledged=self.plan.video_size if complete else self.acknowledged,
             complete=complete,
             puts=self.puts,
             retries=self.retries,
             stopped_early=stopped_early,
+            cancelled=cancelled,
         )
 
     def go(self) -> UploadResult:
@@ -208,6 +216,11 @@ class _Run:
             if not self.time_for(self.plan.chunk_length(index)):
                 _log.info("upload paused for the deadline", extra={"acknowledged": self.acknowledged})
                 return self.result(complete=False, stopped_early=True)
+            if index == self.plan.total_chunk_count - 1 and self.before_final_chunk is not None:
+                if not self.before_final_chunk():
+                    _log.info("final chunk withheld", extra={"acknowledged": self.acknowledged})
+                    return self.result(complete=False, cancelled=True)
+                self.before_final_chunk = None  # asked once: a retried final chunk goes as well
             try:
                 if self.send_chunk(index):
                     return self.result(complete=True)

@@ -108,7 +108,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         ACCESS_TOKENS,  # disconnect revokes at TikTok; cancelling a pull asks TikTok to cancel it
         table("accounts", SCAN, UPDATE),
         table("tokens", DELETE),
-        table("quota", QUERY),
+        table("quota", QUERY, UPDATE),  # a cancelled post gives back its unused slots
         table("posts", PUT, GET, UPDATE, "Query@by_account"),
         EVENTS,
         START_EXECUTION,

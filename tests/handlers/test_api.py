@@ -149,18 +149,79 @@ def test_get_and_list_posts_hide_private_fields(api_world: World) -> None:
     assert _call("GET", "/posts/nope", path_params={"post_id": "nope"})[0] == 404
 
 
-def test_delete_cancels_a_post_once(api_world: World) -> None:
-    _status, post = _call(
-        "POST", "/posts", body={"account": "pub", "video": "c.mp4", "privacy_level": "SELF_ONLY"}
-    )
-    status, cancelled = _call("DELETE", f"/posts/{post['post_id']}", path_params={"post_id": post["post_id"]})
+def _created(api_world: World, **fields: Any) -> dict[str, Any]:
+    """A post made through POST /posts, then moved to where a test needs it (as the workflow would)."""
+    body = {"account": "pub", "video": "c.mp4", "privacy_level": "SELF_ONLY", "caption": str(fields)}
+    _status, post = _call("POST", "/posts", body=body)  # one post per distinct request
+    if fields:
+        status = fields.pop("status", None)
+        if status:
+            api_world.wiring.posts.transition(post["post_id"], status, now=NOW, allow_same_rank=True)
+        publish_id = fields.pop("publish_id", None)
+        if publish_id:
+            api_world.wiring.posts.set_publish_id(post["post_id"], publish_id, NOW)
+        api_world.wiring.posts.update_fields(post["post_id"], fields, NOW)
+    return post
+
+
+def _delete(post: dict[str, Any]) -> tuple[int, Any]:
+    return _call("DELETE", f"/posts/{post['post_id']}", path_params={"post_id": post["post_id"]})
+
+
+def test_a_post_tiktok_never_saw_is_cancelled_once_then_409(api_world: World) -> None:
+    post = _created(api_world)
+    status, cancelled = _delete(post)
     assert status == 200 and cancelled["status"] == "CANCELLED"
-    status, again = _call("DELETE", f"/posts/{post['post_id']}", path_params={"post_id": post["post_id"]})
-    assert (
-        status == 200
-        and again["status"] == "CANCELLED"
-        and len(again["history"]) == len(cancelled["history"])
-    )
+    status, again = _delete(post)
+    assert status == 409 and again["message"] == "the post already ended (CANCELLED)"
+    assert len(again["post"]["history"]) == len(cancelled["history"])
+
+
+def test_a_cancel_gives_back_the_slot_the_post_held(api_world: World) -> None:
+    from functions.posting.quota import quota_left
+    from functions.posting.reserve import reserve_quota
+
+    post = _created(api_world)
+    assert reserve_quota(api_world.wiring, post["post_id"]) == {"reserved": True}
+    w = api_world.wiring
+    left = quota_left(w.quota, account_id="pub", daily_cap=15, now=w.now())["direct_posts_left"]
+    status, _ = _delete(post)
+    assert status == 200
+    after = quota_left(w.quota, account_id="pub", daily_cap=15, now=w.now() + 1)["direct_posts_left"]
+    assert after == left + 1
+
+
+def test_an_upload_is_cancelled_only_before_its_final_chunk(api_world: World) -> None:
+    prepared = {"prepared": {"source": "FILE_UPLOAD", "video": {"key": "posts/pub/c.mp4"}}}
+    before = _created(api_world, status="UPLOADING", publish_id="p-before", **prepared)
+    status, cancelled = _delete(before)
+    assert status == 200 and cancelled["status"] == "CANCELLED"
+    # The upload step asks before the final chunk, and now hears no:
+    assert api_world.wiring.posts.mark_final_chunk(before["post_id"], "p-before", NOW) is False
+
+    after = _created(api_world, status="UPLOADING", publish_id="p-after", **prepared)
+    assert api_world.wiring.posts.mark_final_chunk(after["post_id"], "p-after", NOW) is True
+    status, refused = _delete(after)
+    assert status == 409 and "every byte was handed to TikTok" in refused["message"]
+    assert refused["post"]["status"] == "UPLOADING"  # it keeps following TikTok
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "expected"),
+    [
+        ("SEND_TO_USER_INBOX", {"publish_id": "p-inbox"}, "the draft is in the creator's TikTok inbox"),
+        ("INITIALIZING", {"init_started_at": NOW}, "TikTok is being asked to create this post right now"),
+        ("PROCESSING", {"publish_id": "p-done"}, "every byte was handed to TikTok"),
+    ],
+)
+def test_what_reached_tiktok_is_not_cancelled(
+    api_world: World, status: str, fields: dict[str, Any], expected: str
+) -> None:
+    prepared = {"prepared": {"source": "FILE_UPLOAD", "video": {"key": "posts/pub/c.mp4"}}}
+    post = _created(api_world, status=status, **fields, **prepared)
+    code, refused = _delete(post)
+    assert code == 409 and expected in refused["message"], refused
+    assert refused["post"]["status"] == status
 
 
 def test_accounts_show_state_and_quota_but_no_tokens(api_world: World) -> None:

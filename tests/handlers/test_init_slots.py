@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from functions.posting import init as init_module
-from functions.posting.errors import QuotaWaitError, TransientStepError
+from functions.posting.errors import PostRejectedError, QuotaWaitError, TransientStepError
 from functions.posting.finish import finish
 from functions.posting.init import init_post
 from functions.posting.quota import posts_ledger
@@ -220,3 +220,14 @@ def test_finish_gives_back_only_a_slot_no_init_may_have_used(world: World, tikto
         assert finish(w, name, outcome=None, error=failure)["status"] == "FAILED"
     assert reserve_quota(w, "next") == {"reserved": True}  # the refused post's slot came back
     assert w.quota.usage(posts_ledger("alice"), T0, 2)[0] == 2  # the unanswered one's stays
+
+
+def test_a_post_cancelled_before_its_init_never_reaches_tiktok(world: World, tiktok: TikTok) -> None:
+    w = world.wiring
+    _account_with_posts(w, 2, "a")
+    assert reserve_quota(w, "a") == {"reserved": True}
+    assert w.posts.cancel("a", now=T0, note="cancelled through the API", publish_id=None)
+    with pytest.raises(PostRejectedError, match="post_cancelled"):
+        init_post(w, "a")
+    assert tiktok.asked_at == []
+    assert w.posts.get("a")["status"] == "CANCELLED"  # type: ignore[index]

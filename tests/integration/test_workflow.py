@@ -119,6 +119,10 @@ def test_an_inbox_video_waits_for_the_creator_then_completes(system: EmbeddedSys
     assert post["status"] == "SEND_TO_USER_INBOX", post
     account = system.api_get("/accounts/pub")
     assert account["quota"]["inbox_shares_left"] == 4
+    refused = requests.delete(f"{system.api_url}/posts/{post['post_id']}", timeout=30)
+    assert (
+        refused.status_code == 409 and "theirs now" in refused.json()["message"]
+    )  # the draft is the creator's
     system.sandbox_control(f"posts/{post['publish_id']}/complete", {"public": False})
     done = system.wait_for_post("pub", "posts/pub/draft.json", {"PUBLISH_COMPLETE"})
     assert done["status"] == "PUBLISH_COMPLETE"

@@ -250,8 +250,8 @@ FAIL_DOCUMENTED = {
     "frame_rate_check_failed": X,
     "picture_size_check_failed": X,
     "internal": R,
-    "video_pull_failed": X,
-    "photo_pull_failed": X,
+    "video_pull_failed": R,  # TikTok's guidance: retry once the URL is reachable
+    "photo_pull_failed": R,
     "publish_cancelled": X,
     "auth_removed": A,
     "spam_risk_too_many_posts": Q,

@@ -598,3 +598,29 @@ def test_reads_overlap_sends(sleeps: RecordingSleep) -> None:
         "http://f/u", plan, CountingStream, "video/mp4"
     )
     assert result.complete and session.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+def test_a_refused_final_chunk_is_never_sent(server: FakeUploadServer, sleeps: RecordingSleep) -> None:
+    asked: list[int] = []
+
+    def refuse() -> bool:
+        asked.append(server.received)
+        return False
+
+    source = FakeSource(DATA)
+    result = uploader(sleeps).upload(server.url, PLAN, source.open, "video/mp4", before_final_chunk=refuse)
+    last_first = PLAN.ranges[-1][0]
+    assert result.cancelled and not result.complete and result.bytes_acknowledged == last_first
+    assert asked == [last_first]  # asked once, with every other chunk in
+    assert server.received == last_first and len(server.puts) == PLAN.total_chunk_count - 1
+
+
+def test_an_allowed_final_chunk_is_asked_about_once_even_when_retried(
+    server: FakeUploadServer, sleeps: RecordingSleep
+) -> None:
+    asked: list[int] = []
+    server.then(*[UploadAction()] * (PLAN.total_chunk_count - 1), UploadAction("status", status=503))
+    result = uploader(sleeps).upload(
+        server.url, PLAN, FakeSource(DATA).open, "video/mp4", before_final_chunk=lambda: not asked.append(1)
+    )
+    assert result.complete and asked == [1]
