@@ -50,9 +50,18 @@ def check_video(probe: VideoProbe, size: int, creator: CreatorInfo | None) -> No
             "file_format_check_failed",
             f"the video is encoded as {probe.codec or 'an unknown codec'}; TikTok accepts H.264, H.265, VP8 and VP9",
         )
-    if probe.fps is not None and not MIN_FPS <= probe.fps <= MAX_FPS:
+    fps, duration = probe.fps, probe.duration_seconds
+    # A value the file does not give never skips its rule: TikTok would judge what we could not read.
+    unknown = [what for what, value in _measures(probe) if value is None]
+    if unknown or fps is None or duration is None:
         raise PostRejectedError(
-            "frame_rate_check_failed", f"the video runs at {probe.fps:.2f} fps; TikTok accepts 23 to 60 fps"
+            "media_unreadable",
+            f"the video's {' and '.join(unknown)} could not be read from the file, so TikTok's limits on "
+            "them cannot be checked; export it again (MP4 with H.264, 23-60 fps) and post that",
+        )
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise PostRejectedError(
+            "frame_rate_check_failed", f"the video runs at {fps:.2f} fps; TikTok accepts 23 to 60 fps"
         )
     for side, value in (("width", probe.width), ("height", probe.height)):
         if value is not None and not MIN_SIDE <= value <= MAX_SIDE:
@@ -61,11 +70,20 @@ def check_video(probe: VideoProbe, size: int, creator: CreatorInfo | None) -> No
                 f"the video's {side} is {value} px; TikTok accepts 360 to 4096 px",
             )
     limit = (creator.max_video_post_duration_sec if creator else None) or DEFAULT_MAX_DURATION
-    if probe.duration_seconds is not None and probe.duration_seconds > limit:
+    if duration > limit:
         raise PostRejectedError(
             "duration_check_failed",
-            f"the video lasts {probe.duration_seconds:.1f} s; this account may post at most {limit} s",
+            f"the video lasts {duration:.1f} s; this account may post at most {limit} s",
         )
+
+
+def _measures(probe: VideoProbe) -> list[tuple[str, float | int | None]]:
+    return [
+        ("frame rate", probe.fps),
+        ("duration", probe.duration_seconds),
+        ("width", probe.width),
+        ("height", probe.height),
+    ]
 
 
 def check_photo(name: str, probe: ImageProbe, size: int) -> None:

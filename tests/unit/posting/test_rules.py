@@ -57,6 +57,9 @@ def test_a_good_video_passes() -> None:
         ({"height": 5000}, 1, "picture_size_check_failed"),
         ({"duration_seconds": 181.0}, 1, "duration_check_failed"),  # this creator's own limit
         ({}, 4 * 1024**3 + 1, "file_format_check_failed"),
+        ({"fps": None}, 1, "media_unreadable"),  # unknown never skips a rule
+        ({"duration_seconds": None}, 1, "media_unreadable"),
+        ({"width": None}, 1, "media_unreadable"),
     ],
 )
 def test_video_limits(change: dict[str, object], size: int, reason: str) -> None:
