@@ -48,7 +48,7 @@ class Settings:
     app_status: AppStatus = AppStatus.UNAUDITED
     webhook_tolerance_seconds: int = 259_200
     http_timeout_seconds: float = 10.0
-    pull_videos: bool = False
+    media_domain_verified: bool = False  # TikTok verified the media domain: videos go by PULL_FROM_URL
     upload_chunk_bytes: int = 64_000_000  # valid whether TikTok's "64 MB" means 10^6 or 2^20 bytes
     # The review page (functions/review): every direct post goes through it when the operator asks for
     # approval; otherwise only the direct posts whose author chose no privacy_level do.
@@ -93,7 +93,7 @@ class Settings:
             app_status=AppStatus(status),
             webhook_tolerance_seconds=int(_env("WEBHOOK_TOLERANCE_SECONDS", "259200")),
             http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),
-            pull_videos=_env("PULL_VIDEOS", "false").lower() in {"1", "true", "yes"},
+            media_domain_verified=_env("MEDIA_DOMAIN_VERIFIED", "false").lower() in {"1", "true", "yes"},
             upload_chunk_bytes=int(_env("UPLOAD_CHUNK_BYTES", "64000000")),
             review_all_direct_posts=_env("REVIEW_ALL_DIRECT_POSTS", "false").lower() in {"1", "true", "yes"},
             review_expiry_seconds=int(_env("REVIEW_EXPIRY_SECONDS", "259200")),

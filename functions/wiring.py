@@ -55,8 +55,9 @@ class Wiring:
 
     @property
     def pull_videos(self) -> bool:
-        """Videos go by PULL_FROM_URL too when the operator says so and a verified media domain exists."""
-        return self.settings.pull_videos and bool(self.settings.media_base_url)
+        """Videos already in S3 go by PULL_FROM_URL once TikTok verified the media domain (TikTok's Content
+        Sharing Guidelines: media on your servers is pulled), by FILE_UPLOAD before."""
+        return self.settings.media_domain_verified and bool(self.settings.media_base_url)
 
     @cached_property
     def rate_budget(self) -> RateBudget:

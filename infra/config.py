@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from constructs import Construct
 
@@ -12,11 +11,8 @@ STACK_NAME = "TikTokPublisher"
 MIN_REVIEW_SECONDS, MAX_REVIEW_SECONDS = 300, 14 * 86_400
 
 
-def _public_key(pem: str, path: str) -> str:
-    """The media signing public key from context: the PEM itself, or a file holding it."""
-    if pem:
-        return pem.strip()
-    return Path(path).read_text(encoding="utf-8").strip() if path else ""
+def _flag(value: str) -> bool:
+    return value.lower() in {"1", "true", "yes"}
 
 
 @dataclass(frozen=True)
@@ -27,10 +23,11 @@ class DeploymentConfig:
     tiktok_auth_base_url: str = "https://www.tiktok.com"
     await_timeout_seconds: int = 600
     webhook_tolerance_seconds: int = 259_200
-    media_public_key_pem: str = ""  # enables the CloudFront media domain (PULL_FROM_URL)
+    # The media domain (CloudFront over the bucket) is always there; its own name and certificate are
+    # optional. Once TikTok verified it (the operator says so), videos go by PULL_FROM_URL.
     media_domain: str = ""
     media_certificate_arn: str = ""
-    pull_videos: bool = False
+    media_domain_verified: bool = False
     # The review page: every direct post waits for the creator's approval when true (otherwise only those
     # without an author's privacy level do); a review link, and the wait for it, last this long.
     review_all_direct_posts: bool = False
@@ -53,13 +50,10 @@ class DeploymentConfig:
             tiktok_auth_base_url=ctx("tiktok_auth_base_url", cls.tiktok_auth_base_url).rstrip("/"),
             await_timeout_seconds=int(ctx("await_timeout_seconds", cls.await_timeout_seconds)),
             webhook_tolerance_seconds=int(ctx("webhook_tolerance_seconds", cls.webhook_tolerance_seconds)),
-            media_public_key_pem=_public_key(
-                ctx("media_public_key_pem", ""), ctx("media_public_key_file", "")
-            ),
             media_domain=ctx("media_domain", ""),
             media_certificate_arn=ctx("media_certificate_arn", ""),
-            pull_videos=ctx("pull_videos", "false").lower() in {"1", "true", "yes"},
-            review_all_direct_posts=ctx("review_all_direct_posts", "false").lower() in {"1", "true", "yes"},
+            media_domain_verified=_flag(ctx("media_domain_verified", "false")),
+            review_all_direct_posts=_flag(ctx("review_all_direct_posts", "false")),
             review_expiry_seconds=int(ctx("review_expiry_seconds", cls.review_expiry_seconds)),
         )
         if not MIN_REVIEW_SECONDS <= config.review_expiry_seconds <= MAX_REVIEW_SECONDS:

@@ -8,8 +8,9 @@ from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from functions.posting.media_urls import VERIFICATION_PREFIX
 from infra.config import DeploymentConfig
-from infra.constructs.access import MEDIA_SIGNING_KEY, START_EXECUTION, StackResources
+from infra.constructs.access import MEDIA_KEY_MAKER, MEDIA_SIGNING_KEY, START_EXECUTION, StackResources
 from infra.constructs.api import HttpApi
 from infra.constructs.functions import Functions
 from infra.constructs.media_delivery import MediaDelivery
@@ -113,27 +114,35 @@ class TikTokPublisherStack(Stack):
             removal_policy=removal,
         )
 
-        if config.media_public_key_pem:
-            media = MediaDelivery(
-                self,
-                "Media",
-                bucket=storage.bucket,
-                log_bucket=storage.access_logs,
-                public_key_pem=config.media_public_key_pem,
-                domain_name=config.media_domain,
-                certificate_arn=config.media_certificate_arn,
-                encryption_key=tables.token_key,
-                removal_policy=removal,
-            )
-            for fn in functions.by_name.values():
-                fn.add_environment("MEDIA_BASE_URL", media.base_url)
-                fn.add_environment("MEDIA_KEY_PAIR_ID", media.key_pair_id)
-                fn.add_environment("MEDIA_SIGNING_SECRET_ARN", media.signing_secret.secret_arn)
-                fn.add_environment("PULL_VIDEOS", "true" if config.pull_videos else "false")
-            for fn in functions.with_capability(MEDIA_SIGNING_KEY):  # pull URLs and review-page previews
-                functions.access.grant_secret(fn, media.signing_secret)
-            CfnOutput(self, "MediaBaseUrl", value=media.base_url)
-            CfnOutput(self, "MediaSigningSecretArn", value=media.signing_secret.secret_arn)
+        (key_maker,) = functions.with_capability(MEDIA_KEY_MAKER)
+        media = MediaDelivery(
+            self,
+            "Media",
+            bucket=storage.bucket,
+            log_bucket=storage.access_logs,
+            key_maker=key_maker,
+            domain_name=config.media_domain,
+            certificate_arn=config.media_certificate_arn,
+            encryption_key=tables.token_key,
+            removal_policy=removal,
+        )
+        functions.access.grant_secret_write(key_maker, media.signing_secret)
+        # Not on the key maker: CloudFront's key is made from its answer (a reference back would be a cycle).
+        for fn in (f for f in functions.by_name.values() if f is not key_maker):
+            fn.add_environment("MEDIA_BASE_URL", media.base_url)
+            fn.add_environment("MEDIA_KEY_PAIR_ID", media.key_pair_id)
+            fn.add_environment("MEDIA_SIGNING_SECRET_ARN", media.signing_secret.secret_arn)
+            fn.add_environment("MEDIA_DOMAIN_VERIFIED", "true" if config.media_domain_verified else "false")
+        for fn in functions.with_capability(MEDIA_SIGNING_KEY):  # pull URLs and review-page previews
+            functions.access.grant_secret(fn, media.signing_secret)
+        CfnOutput(self, "MediaBaseUrl", value=media.base_url)
+        CfnOutput(self, "MediaSigningSecretArn", value=media.signing_secret.secret_arn)
+        CfnOutput(
+            self,
+            "MediaVerificationLocation",
+            value=f"s3://{storage.bucket.bucket_name}/{VERIFICATION_PREFIX}",
+            description="Put the file TikTok's URL-prefix verification gives you here; it is served at MediaBaseUrl/",
+        )
 
         CfnOutput(self, "ApiUrl", value=api.url)
         CfnOutput(self, "ConnectUrl", value=f"{api.url}connect")

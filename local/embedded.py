@@ -81,13 +81,13 @@ class EmbeddedSystem:
         app_credentials = {"client_key": self.client_key, "client_secret": self.client_secret}
         self.runtime = LocalAws(
             cdk_out=self.cdk_out,
-            env_overrides={"PULL_VIDEOS": "false", **self.env},
+            env_overrides=dict(self.env),
             secrets={"TikTokApp": json.dumps(app_credentials)},
             server=self.server,
             server_port=self.aws_port,
         ).start()
         self.api = HttpApiServer(self.runtime, port=self.api_port).start()
-        self.media = MediaServer(self.runtime, port=self.media_port).start()
+        self.media = MediaServer(self.runtime, port=self.media_port, clock=self.clock.now).start()
         tiktok = self.tiktok_url.rstrip("/") if self.tiktok_url else None
         if tiktok is None:
             config = {
@@ -214,6 +214,12 @@ class EmbeddedSystem:
 
     def sandbox_post(self, publish_id: str) -> dict[str, Any]:
         return requests.get(f"{self.sandbox_url}/_sandbox/posts/{publish_id}", timeout=10).json()  # type: ignore[no-any-return]
+
+    def sandbox_posts(self) -> list[dict[str, Any]]:
+        """Every post the sandbox holds (whatever its state)."""
+        answer = requests.get(f"{self.sandbox_url}/_sandbox/posts", timeout=10)
+        answer.raise_for_status()
+        return list(answer.json()["posts"])
 
     def sandbox_control(self, path: str, payload: dict[str, Any] | None = None) -> Any:
         answer = requests.post(f"{self.sandbox_url}/_sandbox/{path}", json=payload or {}, timeout=10)

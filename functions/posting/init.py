@@ -28,6 +28,7 @@ from functions.posting.media_urls import pull_url
 from functions.posting.quota import hold_from_init, slot_holder
 from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
+from functions.posting.transfer_method import both_refused_reason, fallback_for, refusal, refuses_method
 from functions.tiktok.chunks import plan_chunks
 from functions.tiktok.errors import TikTokError, UnknownOutcomeError
 from functions.tiktok.models import (
@@ -95,7 +96,7 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     token = w.access_tokens.for_account(account_id)
     w.rate_budget.take(account_id, "init")
     try:
-        result, upload = _call(w, token, manifest, prepared)
+        result, upload = _call_choosing_method(w, post, token, manifest)
     except UnknownOutcomeError as exc:
         w.metrics_tiktok_error("unknown_outcome")
         raise TransientStepError(f"init outcome unknown: {exc}") from None
@@ -121,6 +122,37 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
 def announced_by_webhook(manifest: PostManifest) -> bool:
     """Whether TikTok sends a webhook when this post succeeds (tiktok-api.md §6.3)."""
     return manifest.mode == "inbox" or manifest.privacy_level == "PUBLIC_TO_EVERYONE"
+
+
+def _call_choosing_method(
+    w: Wiring, post: dict[str, Any], token: str, manifest: PostManifest
+) -> tuple[InitResult, dict[str, Any] | None]:
+    """The init with the prepared method and, if TikTok refuses that method (not the post), once more with
+    the other one (functions/posting/transfer_method.py)."""
+    post_id, prepared = post["post_id"], post["prepared"]
+    first = prepared["source"]
+    try:
+        return _call(w, token, manifest, prepared)
+    except TikTokError as exc:
+        fallback = fallback_for(w, manifest, first, exc)
+        if fallback is None:
+            raise
+        w.metrics_tiktok_error(exc.code)
+        refused = [refusal(first, exc)]
+    # Recorded before asking: a retry after an unanswered second init knows which method it used.
+    prepared = {**prepared, "source": fallback}
+    transfer = {"method": fallback, "refused": refused}
+    w.posts.update_fields(post_id, {"prepared": prepared, "transfer": transfer}, w.now())
+    w.rate_budget.take(post["account_id"], "init")
+    try:
+        return _call(w, token, manifest, prepared)
+    except TikTokError as exc:
+        if not refuses_method(exc, fallback):
+            raise
+        w.metrics_tiktok_error(exc.code)
+        refused.append(refusal(fallback, exc))
+        w.posts.update_fields(post_id, {"transfer": {"method": None, "refused": refused}}, w.now())
+        raise PostRejectedError("transfer_refused", both_refused_reason(refused)) from None
 
 
 def _call(

@@ -12,6 +12,9 @@ import base64
 import time
 from urllib.parse import quote
 
+# Where the operator puts the file TikTok's URL-prefix verification asks for; the media domain serves it,
+# unsigned, at its root (`/tiktok*.txt`).
+VERIFICATION_PREFIX = "tiktok-verification/"
 PULL_WINDOW_SECONDS = 2 * 3600  # TikTok's pull may last an hour after init; init may wait for its quota slot
 
 
@@ -40,6 +43,22 @@ def sign_url(url: str, *, key_pair_id: str, private_key_pem: bytes, expires_at: 
     signature = key.sign(policy.encode(), padding.PKCS1v15(), hashes.SHA1())  # noqa: S303  # nosec B303
     separator = "&" if "?" in url else "?"
     return f"{url}{separator}Expires={expires_at}&Signature={_cloudfront_b64(signature)}&Key-Pair-Id={key_pair_id}"
+
+
+def new_signing_key_pair() -> tuple[bytes, str]:
+    """(private key PEM, public key PEM): the RSA pair CloudFront checks pull URLs against (2048 bits, the
+    size CloudFront accepts)."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: PLC0415
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, public.decode()
 
 
 def object_url(base_url: str, key: str, version_id: str | None) -> str:

@@ -99,3 +99,8 @@ def media_signing_key(secret_arn: str) -> bytes:
     if b"PRIVATE KEY" not in key:
         raise SecretInvalidError(f"the media signing key {secret_arn} must hold a PEM private key")
     return key
+
+
+def store_secret(secret_arn: str, value: bytes) -> None:
+    """A new current value for the secret (what the media signing key pair's custom resource writes)."""
+    aws_client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=value.decode())

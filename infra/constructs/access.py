@@ -31,6 +31,7 @@ TOKEN_DECRYPT = "token_decrypt"  # noqa: S105  # nosec B105
 APP_SECRET = "app_secret"  # noqa: S105  # nosec B105
 REVIEW_LINK_KEY = "review_link_key"  # the key that signs and checks review links
 MEDIA_SIGNING_KEY = "media_signing_key"  # CloudFront's signing key for pull URLs and previews
+MEDIA_KEY_MAKER = "media_key_maker"  # writes that key when the stack deploys (the key pair's custom resource)
 MEDIA_READ = "media_read"  # s3:GetObject under posts/ (the current version)
 MEDIA_READ_VERSION = "media_read_version"  # s3:GetObjectVersion under posts/ (a named version)
 EVENTS = "events"  # EventBridge PutEvents on the default bus
@@ -118,6 +119,20 @@ class FunctionAccess:
         )
         self._decrypt_via(fn, self.r.tables.token_key.key_arn, "secretsmanager")
 
+    def grant_secret_write(self, fn: lambda_.Function, secret: secretsmanager.ISecret) -> None:
+        """Write a new value of `secret` (Secrets Manager asks KMS for a data key on the caller's behalf)."""
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["secretsmanager:PutSecretValue"], resources=[secret.secret_arn])
+        )
+        region = Stack.of(fn).region
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey"],
+                resources=[self.r.tables.token_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            )
+        )
+
     def _secrets(self) -> dict[str, secretsmanager.ISecret | None]:
         return {APP_SECRET: self.r.app_secret, REVIEW_LINK_KEY: self.r.review_link_key}
 
@@ -181,7 +196,7 @@ class FunctionAccess:
             return iam.PolicyStatement(
                 actions=[_WORKFLOW_ACTIONS[capability]], resources=[self._workflow_arn(fn, capability)]
             )
-        if capability in (APP_SECRET, REVIEW_LINK_KEY, MEDIA_SIGNING_KEY):
+        if capability in (APP_SECRET, REVIEW_LINK_KEY, MEDIA_SIGNING_KEY, MEDIA_KEY_MAKER):
             return None  # secrets: granted together in `grant`, the media signing key once it exists
         raise ValueError(f"{fn.node.id}: unknown capability {capability!r}")
 

@@ -26,6 +26,7 @@ from infra.constructs.access import (
     DELETE,
     EVENTS,
     GET,
+    MEDIA_KEY_MAKER,
     MEDIA_READ,
     MEDIA_READ_VERSION,
     MEDIA_SIGNING_KEY,
@@ -226,6 +227,13 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         MEDIA_READ_VERSION,  # the preview is a presigned URL of the exact version without a media domain
         TASK_SUCCESS,
         TASK_FAILURE,
+    ),
+    _spec(
+        "media_key",
+        "Custom resource: the media domain's CloudFront signing key pair, made at deploy time",
+        MEDIA_KEY_MAKER,
+        memory_mb=256,
+        timeout_seconds=60,
     ),
 )
 

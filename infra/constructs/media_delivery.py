@@ -1,21 +1,26 @@
-"""The verified media domain TikTok pulls from (PULL_FROM_URL): CloudFront over the private media bucket.
+"""The media domain TikTok pulls from (PULL_FROM_URL): CloudFront over the private media bucket, always.
 
-The bucket stays private (origin access control); CloudFront serves only URLs signed with the operator's
-key (trusted key group), which the functions issue per post, valid for TikTok's pull window. The
-operator's domain and certificate are optional; TikTok requires the domain (or a URL prefix) verified in
-its developer portal.
+The bucket stays private (origin access control); CloudFront serves only URLs signed with the stack's key
+(trusted key group), which the functions issue per post, valid for TikTok's pull window. The key pair is
+made at deploy time by a custom resource (functions/handlers/media_key.py): the private key goes straight
+into a secret, and only the public key reaches CloudFront. The operator's domain and certificate are
+optional. TikTok requires the domain (or a URL prefix) verified in its developer portal: the one file
+TikTok asks to find at the prefix (`tiktok*.txt`) is served unsigned from VERIFICATION_PREFIX in the bucket.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import CustomResource, Duration, RemovalPolicy
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+
+from functions.posting.media_urls import VERIFICATION_PREFIX
 
 
 class MediaDelivery(Construct):
@@ -26,25 +31,36 @@ class MediaDelivery(Construct):
         *,
         bucket: s3.IBucket,
         log_bucket: s3.IBucket,
-        public_key_pem: str,
+        key_maker: lambda_.IFunction,
         domain_name: str = "",
         certificate_arn: str = "",
         encryption_key: kms.IKey,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        public_key = cloudfront.PublicKey(
-            self, "SigningKey", encoded_key=public_key_pem, comment="tiktok-publisher pull URLs"
-        )
-        key_group = cloudfront.KeyGroup(self, "Signers", items=[public_key])
-        # The private key: the operator stores its PEM here after the first deploy (README: deploying).
+        # The private key: written by the key pair's custom resource, read by the functions that sign URLs.
         self.signing_secret = secretsmanager.Secret(
             self,
             "SigningPrivateKey",
-            description="PEM private key matching the CloudFront public key of tiktok-publisher's media domain",
+            description="PEM private key of the CloudFront key pair of tiktok-publisher's media domain (made at "
+            "deploy time)",
             encryption_key=encryption_key,
             removal_policy=removal_policy,
         )
+        key_pair = CustomResource(
+            self,
+            "SigningKeyPair",
+            service_token=key_maker.function_arn,
+            resource_type="Custom::MediaSigningKey",
+            properties={"SecretArn": self.signing_secret.secret_arn},
+        )
+        public_key = cloudfront.PublicKey(
+            self,
+            "SigningKey",
+            encoded_key=key_pair.get_att_string("PublicKeyPem"),
+            comment="tiktok-publisher pull URLs",
+        )
+        key_group = cloudfront.KeyGroup(self, "Signers", items=[public_key])
         # S3 needs versionId to serve the exact object version a post was made from.
         versioned = cloudfront.CachePolicy(
             self,
@@ -59,6 +75,14 @@ class MediaDelivery(Construct):
             if certificate_arn
             else None
         )
+        verification = cloudfront.BehaviorOptions(
+            origin=origins.S3BucketOrigin.with_origin_access_control(
+                bucket, origin_path="/" + VERIFICATION_PREFIX.rstrip("/")
+            ),
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+        )
         self.distribution = cloudfront.Distribution(
             self,
             "Distribution",
@@ -70,6 +94,8 @@ class MediaDelivery(Construct):
                 cache_policy=versioned,
                 trusted_key_groups=[key_group],
             ),
+            # TikTok's URL-prefix verification fetches one file, unsigned, at the prefix's root.
+            additional_behaviors={"/tiktok*.txt": verification},
             domain_names=[domain_name] if domain_name and certificate else None,
             certificate=certificate,
             minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,

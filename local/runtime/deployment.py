@@ -16,6 +16,7 @@ import logging
 import re
 import secrets as pysecrets
 import string
+import uuid
 import warnings
 import zipfile
 from collections.abc import Callable, Mapping
@@ -23,13 +24,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local.runtime.iam import IamEnforcement
-from local.runtime.lambdas import Handler, InProcessLambdas, LocalFunction
+from local.runtime.lambdas import Handler, InProcessLambdas, LocalFunction, clear_left_environment
 from local.runtime.moto_patches import copy_to_executing_backend
 from local.runtime.template import (
     HANDLER_PREFIX,
     CloudAssembly,
     Substitute,
     deployable_template,
+    referenced_logical_id,
+    substituted,
     without_hash,
 )
 
@@ -43,6 +46,10 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
+# Custom resources one of the stack's own functions serves: `_run_own_custom_resources` runs them.
+OWN_CUSTOM_RESOURCES = ("Custom::MediaSigningKey",)
+
+
 @dataclass
 class Deployment:
     """What the deployment left, by logical id; empty until the runtime starts."""
@@ -54,6 +61,10 @@ class Deployment:
     queue_urls: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
     functions: dict[str, LocalFunction] = field(default_factory=dict)  # the ones the runtime runs
+    # What each of our own custom resources answered CloudFormation (its Fn::GetAtt attributes).
+    custom_data: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The public keys CloudFront would trust for signed URLs: key id (what a Ref to it gives) -> PEM.
+    cloudfront_public_keys: dict[str, str] = field(default_factory=dict)
 
     def function(self, name: str) -> LocalFunction:
         """By spec name, logical id (with or without its hash), physical name or ARN."""
@@ -120,6 +131,7 @@ class Deployer:
     def deploy(self, assembly: CloudAssembly) -> None:
         self._seed_bootstrap(assembly)
         removals = self._plan_removals(assembly)
+        self._removals = removals
         template = deployable_template(assembly.template, removals)
         cfn = self._client("cloudformation")
         with warnings.catch_warnings():
@@ -154,6 +166,8 @@ class Deployer:
             self._apply_resource_policies(assembly)
         self._apply_custom_resources(assembly)
         self._register_functions(assembly)
+        self._run_own_custom_resources(assembly)
+        self._collect_cloudfront_public_keys(assembly)
 
     def _seed_bootstrap(self, assembly: CloudAssembly) -> None:
         """What `cdk bootstrap` and asset publishing would have left in the account."""
@@ -285,8 +299,61 @@ class Deployer:
                     Bucket=properties["BucketName"],
                     NotificationConfiguration=properties.get("NotificationConfiguration", {}),
                 )
-            elif custom.type != "Custom::S3AutoDeleteObjects":
+            elif custom.type not in ("Custom::S3AutoDeleteObjects", *OWN_CUSTOM_RESOURCES):
                 LOG.warning("custom resource %s (%s) is not emulated locally", custom.logical_id, custom.type)
+
+    def _run_own_custom_resources(self, assembly: CloudAssembly) -> None:
+        """Custom resources served by one of the stack's own functions run as CloudFormation runs them: a
+        Create request to the function (in process, under its role), its answer taken at its ResponseURL."""
+        from local.runtime.cfn_responses import ResponseCatcher
+
+        for custom in assembly.custom_resources():
+            function = self.deployed.functions.get(
+                referenced_logical_id(custom.properties.get("ServiceToken")) or ""
+            )
+            if function is None:
+                continue
+            properties = {k: self._resolved(v) for k, v in custom.properties.items() if k != "ServiceToken"}
+            with ResponseCatcher() as catcher:
+                event = {
+                    "RequestType": "Create",
+                    "ResponseURL": catcher.url,
+                    "StackId": f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{assembly.stack_name}/local",
+                    "RequestId": str(uuid.uuid4()),
+                    "LogicalResourceId": custom.logical_id,
+                    "ResourceType": custom.type,
+                    "ResourceProperties": properties,
+                }
+                self._lambdas.call(function, event)
+                answer = catcher.answer()
+            if answer.get("Status") != "SUCCESS":
+                raise RuntimeError(f"custom resource {custom.logical_id} failed: {answer.get('Reason')}")
+            self.deployed.custom_data[custom.logical_id] = {
+                k: str(v) for k, v in answer.get("Data", {}).items()
+            }
+        clear_left_environment()  # nothing else runs during a deployment; leave no function's settings set
+
+    def _collect_cloudfront_public_keys(self, assembly: CloudAssembly) -> None:
+        """moto has no CloudFront key groups; the media server checks signed URLs against these keys."""
+        for logical_id, resource in assembly.of_type("AWS::CloudFront::PublicKey").items():
+            encoded = resource.get("Properties", {}).get("PublicKeyConfig", {}).get("EncodedKey")
+            if isinstance(encoded, dict) and "Fn::GetAtt" in encoded:
+                target = encoded["Fn::GetAtt"]
+                name, attr = (target[0], target[1]) if isinstance(target, list) else str(target).split(".", 1)
+                encoded = self.deployed.custom_data.get(str(name), {}).get(str(attr))
+            if isinstance(encoded, str):
+                self.deployed.cloudfront_public_keys[
+                    self.deployed.physical_ids.get(logical_id, logical_id)
+                ] = encoded
+
+    def _resolved(self, value: Any) -> Any:
+        """A property as CloudFormation passes it: a Ref to a resource becomes its physical id."""
+        referenced = (
+            referenced_logical_id(value) if isinstance(value, dict) and set(value) == {"Ref"} else None
+        )
+        if referenced is not None:
+            return self.deployed.physical_ids[referenced]
+        return value
 
     def _apply_bucket_versioning(self, assembly: CloudAssembly) -> None:
         """moto's CloudFormation creates buckets unversioned whatever the template says."""
@@ -304,13 +371,17 @@ class Deployer:
         from moto.cloudformation.parsing import clean_json
 
         stack = cloudformation_backends[self.account][self.region].get_stack(assembly.stack_name)
+
+        def resolved(value: Any) -> Any:  # what moto did not create takes its substitute first
+            return clean_json(substituted(value, self._removals), stack.resource_map)
+
         for resource in assembly.of_type("AWS::S3::BucketPolicy").values():
-            properties = clean_json(resource["Properties"], stack.resource_map)
+            properties = resolved(resource["Properties"])
             self._client("s3").put_bucket_policy(
                 Bucket=properties["Bucket"], Policy=json.dumps(properties["PolicyDocument"])
             )
         for resource in assembly.of_type("AWS::SQS::QueuePolicy").values():
-            properties = clean_json(resource["Properties"], stack.resource_map)
+            properties = resolved(resource["Properties"])
             for url in properties["Queues"]:
                 self._client("sqs").set_queue_attributes(
                     QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])}

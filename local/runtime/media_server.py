@@ -1,6 +1,10 @@
 """The media bucket served over HTTP on loopback the way the CloudFront distribution serves it to TikTok for
-PULL_FROM_URL posts: GET and HEAD of /<key>, single byte ranges (206, 416), 404 for a missing key, no
-redirects, the object streamed from S3 in chunks (never held whole in memory).
+PULL_FROM_URL posts: GET and HEAD of /<key>[?versionId=...], single byte ranges (206, 416), 404 for a missing
+key or version, no redirects, the object streamed from S3 in chunks (never held whole in memory).
+
+As the distribution does, it serves only CloudFront signed URLs made with a key the stack trusts (the key
+pair made at deploy time), before they expire: 403 otherwise. The one exception is TikTok's URL-prefix
+verification file, `/tiktok*.txt`, served unsigned from the bucket's `tiktok-verification/` folder.
 
 Starting it puts MEDIA_BASE_URL=<base_url> into every function's environment (export_env=False to opt out).
 """
@@ -9,10 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from functions.posting.media_urls import VERIFICATION_PREFIX
+from local.runtime.cloudfront_signing import check_signed_url, split_signed
 from local.runtime.http_base import LoopbackHttpServer, RequestHandler
 from local.runtime.runtime import LocalAws
 
@@ -20,6 +28,7 @@ LOG = logging.getLogger(__name__)
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 1024 * 1024
+_VERIFICATION_FILE = re.compile(r"^/tiktok.*\.txt$")  # the distribution's "/tiktok*.txt" behaviour
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
@@ -52,11 +61,14 @@ class MediaServer(LoopbackHttpServer):
         *,
         bucket: str | None = None,
         export_env: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(host, port)
         self.runtime = runtime
         self.bucket = bucket or runtime.bucket
         self.export_env = export_env
+        self.clock = clock
+        self.refusals = 0  # requests answered 403 (unsigned, expired, badly signed)
 
     def start(self) -> MediaServer:
         super().start()
@@ -74,12 +86,30 @@ class MediaServer(LoopbackHttpServer):
         if request.command not in ("GET", "HEAD"):
             request.send(405, [("Allow", "GET, HEAD"), ("Content-Type", "text/plain")], b"Method Not Allowed")
             return
-        key = unquote(urlsplit(request.path).path.lstrip("/"))
+        parts = urlsplit(request.path)
+        if _VERIFICATION_FILE.match(parts.path):
+            self._serve(request, VERIFICATION_PREFIX + unquote(parts.path.lstrip("/")), {})
+            return
+        query, signing = split_signed(parts.query)
+        trusted = self.runtime.cloudfront_public_keys
+        if trusted:
+            resource = f"{self.base_url}{parts.path}" + (f"?{query}" if query else "")
+            refusal = check_signed_url(resource, signing, trusted, self.clock())
+            if refusal is not None:
+                self.refusals += 1
+                body = f"<Error><Code>{refusal.code}</Code><Message>{refusal.message}</Message></Error>"
+                request.send(403, [("Content-Type", "text/xml")], body.encode())
+                return
+        version = parse_qs(query).get("versionId", [None])[0]
+        self._serve(request, unquote(parts.path.lstrip("/")), {"VersionId": version} if version else {})
+
+    def _serve(self, request: RequestHandler, key: str, version: dict[str, str]) -> None:
         s3 = self.runtime.in_process_client("s3")
         try:
-            head = s3.head_object(Bucket=self.bucket, Key=key) if key else None
+            head = s3.head_object(Bucket=self.bucket, Key=key, **version) if key else None
         except s3.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            code = exc.response.get("Error", {}).get("Code")
+            if code not in ("400", "404", "NoSuchKey", "NotFound", "NoSuchVersion", "InvalidArgument"):
                 LOG.exception("HEAD %s failed", key)
                 request.send(502, [("Content-Type", "text/plain")], b"Bad Gateway")
                 return
@@ -113,10 +143,11 @@ class MediaServer(LoopbackHttpServer):
         request.end_headers()
         if request.command == "HEAD" or length == 0:
             return
-        self._stream(request, s3, key, first, last)
+        self._stream(
+            request, s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-{last}", **version)
+        )
 
-    def _stream(self, request: RequestHandler, s3: Any, key: str, first: int, last: int) -> None:
-        obj = s3.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={first}-{last}")
+    def _stream(self, request: RequestHandler, obj: Any) -> None:
         try:
             for chunk in obj["Body"].iter_chunks(_CHUNK):
                 request.wfile.write(chunk)

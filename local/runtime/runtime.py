@@ -208,6 +208,11 @@ class LocalAws:
         return self._deployed.physical_ids
 
     @property
+    def cloudfront_public_keys(self) -> dict[str, str]:
+        """Key id -> PEM of the public keys the stack's CloudFront distribution trusts for signed URLs."""
+        return self._deployed.cloudfront_public_keys
+
+    @property
     def skipped_resources(self) -> dict[str, str]:
         """Logical id -> type, not created in moto."""
         return self._deployed.skipped_resources

@@ -133,13 +133,13 @@ class CloudAssembly:
 
     def routes(self) -> list[RouteDef]:
         integrations = {
-            logical_id: _referenced_logical_id(resource["Properties"].get("IntegrationUri"))
+            logical_id: referenced_logical_id(resource["Properties"].get("IntegrationUri"))
             for logical_id, resource in self.of_type("AWS::ApiGatewayV2::Integration").items()
         }
         routes: list[RouteDef] = []
         for logical_id, resource in self.of_type("AWS::ApiGatewayV2::Route").items():
             props = resource["Properties"]
-            integration_id = _referenced_logical_id(props.get("Target"))
+            integration_id = referenced_logical_id(props.get("Target"))
             function_id = integrations.get(integration_id or "")
             if function_id is None:
                 continue  # not a Lambda proxy integration: nothing to serve locally
@@ -162,8 +162,8 @@ class CloudAssembly:
         sources: list[EventSourceDef] = []
         for logical_id, resource in self.of_type("AWS::Lambda::EventSourceMapping").items():
             props = resource["Properties"]
-            queue_id = _referenced_logical_id(props.get("EventSourceArn"))
-            function_id = _referenced_logical_id(props.get("FunctionName"))
+            queue_id = referenced_logical_id(props.get("EventSourceArn"))
+            function_id = referenced_logical_id(props.get("FunctionName"))
             if queue_id is None or function_id is None:
                 continue
             if self.resources.get(queue_id, {}).get("Type") != "AWS::SQS::Queue":
@@ -198,7 +198,7 @@ def _pseudo(value: str, account: str, region: str) -> str:
     )
 
 
-def _referenced_logical_id(value: Any) -> str | None:
+def referenced_logical_id(value: Any) -> str | None:
     """The logical id a Ref / Fn::GetAtt / `integrations/<Ref>` Fn::Join points at."""
     if isinstance(value, dict):
         if "Ref" in value:
@@ -208,7 +208,7 @@ def _referenced_logical_id(value: Any) -> str | None:
             return str(target[0] if isinstance(target, list) else str(target).split(".", 1)[0])
         if "Fn::Join" in value:
             for part in value["Fn::Join"][1]:
-                found = _referenced_logical_id(part)
+                found = referenced_logical_id(part)
                 if found:
                     return found
     return None
@@ -225,6 +225,25 @@ def deployable_template(template: Mapping[str, Any], remove: Mapping[str, Substi
     resources: dict[str, Any] = result.get("Resources", {})
     for logical_id in remove:
         resources.pop(logical_id, None)
+    for logical_id, resource in list(resources.items()):
+        depends = resource.get("DependsOn")
+        if isinstance(depends, str):
+            depends = [depends]
+        if depends is not None:
+            kept = [d for d in depends if d not in remove]
+            if kept:
+                resource["DependsOn"] = kept
+            else:
+                resource.pop("DependsOn")
+        resources[logical_id] = substituted(resource, remove)
+    if "Outputs" in result:
+        result["Outputs"] = substituted(result["Outputs"], remove)
+    return result
+
+
+def substituted(value: Any, remove: Mapping[str, Substitute]) -> Any:
+    """`value` with every Ref, Fn::GetAtt and Fn::Sub reference to a resource of `remove` replaced by what
+    its Substitute returns (references to other resources are left for CloudFormation to resolve)."""
 
     def rewrite(value: Any) -> Any:
         if isinstance(value, list):
@@ -242,20 +261,7 @@ def deployable_template(template: Mapping[str, Any], remove: Mapping[str, Substi
             return {"Fn::Sub": _rewrite_sub(value["Fn::Sub"], remove, rewrite)}
         return {key: rewrite(item) for key, item in value.items()}
 
-    for logical_id, resource in list(resources.items()):
-        depends = resource.get("DependsOn")
-        if isinstance(depends, str):
-            depends = [depends]
-        if depends is not None:
-            kept = [d for d in depends if d not in remove]
-            if kept:
-                resource["DependsOn"] = kept
-            else:
-                resource.pop("DependsOn")
-        resources[logical_id] = rewrite(resource)
-    if "Outputs" in result:
-        result["Outputs"] = rewrite(result["Outputs"])
-    return result
+    return rewrite(value)
 
 
 def _rewrite_sub(value: Any, remove: Mapping[str, Substitute], rewrite: Callable[[Any], Any]) -> Any:

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.infra.media_key import public_key_pem
-
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -17,8 +15,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from infra.config import STACK_NAME
 
     outdir = tmp_path_factory.mktemp("cdk.out")
-    # With the optional media domain, so every construct (and its nag findings) is in the template.
-    context = {"aws:cdk:bundling-stacks": [], "media_public_key_pem": public_key_pem()}
+    context = {"aws:cdk:bundling-stacks": []}
     build_app(outdir=str(outdir), context=context).synth()
     template = json.loads((Path(outdir) / f"{STACK_NAME}.template.json").read_text())
     return {"outdir": Path(outdir), "template": template}

@@ -12,7 +12,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 
 from infra.nag import ACKNOWLEDGMENTS, apply_nag
-from tests.infra.media_key import public_key_pem
 
 
 def test_gate_fails_on_a_deliberately_bad_resource(tmp_path: Path) -> None:
@@ -46,7 +45,7 @@ def test_every_acknowledgment_is_still_needed(tmp_path: Path, monkeypatch: pytes
 
     monkeypatch.setattr(nag, "ACKNOWLEDGMENTS", ())
     with pytest.raises(RuntimeError, match="ValidationFailed"):
-        context = {"aws:cdk:bundling-stacks": [], "media_public_key_pem": public_key_pem()}
+        context = {"aws:cdk:bundling-stacks": []}
         build_app(outdir=str(tmp_path), context=context).synth()
     report = json.loads((tmp_path / "validation-report.json").read_text())
     # Warnings count: cdk-nag 3 fails synth on an unacknowledged warning too.

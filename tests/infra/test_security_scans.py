@@ -1,5 +1,5 @@
-"""cfn-lint (errors) and checkov (reviewed skip list) on the template with every optional construct, so the
-media domain is scanned too (`make security` scans the default `make synth` output)."""
+"""cfn-lint (errors) and checkov (reviewed skip list) on the synthesized template (`make security` runs the
+same scans on the `make synth` output)."""
 
 from __future__ import annotations
 

@@ -256,12 +256,45 @@ def test_the_media_domain_serves_only_signed_urls_from_the_private_bucket(templa
     assert {"MEDIA_BASE_URL", "MEDIA_KEY_PAIR_ID", "MEDIA_SIGNING_SECRET_ARN"} <= set(env)
 
 
-def test_without_a_signing_key_there_is_no_media_domain(tmp_path: Path) -> None:
-    from infra.app import build_app
+def test_the_signing_key_pair_is_made_at_deploy_time_and_only_its_public_half_is_in_the_template(
+    template: dict[str, Any],
+) -> None:
+    (key_pair,) = resources_of(template, "Custom::MediaSigningKey").values()
+    (secret_ref,) = key_pair["Properties"]["SecretArn"].values()
+    assert template["Resources"][secret_ref]["Type"] == "AWS::SecretsManager::Secret"
+    (public_key,) = resources_of(template, "AWS::CloudFront::PublicKey").values()
+    encoded = public_key["Properties"]["PublicKeyConfig"]["EncodedKey"]
+    assert encoded["Fn::GetAtt"][1] == "PublicKeyPem", "the key comes from the custom resource, not the template"
+    assert "PRIVATE KEY" not in json.dumps(template)
+    maker = next(
+        f
+        for f in resources_of(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "functions.handlers.media_key.handler"
+    )
+    assert "MEDIA_SIGNING_SECRET_ARN" not in maker["Properties"]["Environment"]["Variables"]
 
-    build_app(outdir=str(tmp_path), context={"aws:cdk:bundling-stacks": []}).synth()
-    plain = json.loads((tmp_path / "TikTokPublisher.template.json").read_text())
-    assert resources_of(plain, "AWS::CloudFront::Distribution") == {}
+
+def test_tiktoks_verification_file_is_the_one_unsigned_path(template: dict[str, Any]) -> None:
+    (distribution,) = resources_of(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    (behavior,) = config["CacheBehaviors"]
+    assert behavior["PathPattern"] == "/tiktok*.txt"
+    assert "TrustedKeyGroups" not in behavior and behavior["AllowedMethods"] == ["GET", "HEAD"]
+    origin = next(o for o in config["Origins"] if o["Id"] == behavior["TargetOriginId"])
+    assert origin["OriginPath"] == "/tiktok-verification"
+
+
+def test_videos_go_by_pull_only_once_the_operator_says_tiktok_verified_the_domain(
+    template: dict[str, Any],
+) -> None:
+    init = next(
+        f
+        for f in resources_of(template, "AWS::Lambda::Function").values()
+        if f["Properties"].get("Handler") == "functions.handlers.init_post.handler"
+    )
+    assert init["Properties"]["Environment"]["Variables"]["MEDIA_DOMAIN_VERIFIED"] == "false"
+    verified = DeploymentConfig.from_context(cdk.App(context={"media_domain_verified": "true"}))
+    assert verified.media_domain_verified is True
 
 
 def test_review_context_is_read_and_bounded() -> None:

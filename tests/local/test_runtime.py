@@ -18,9 +18,8 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from local.runtime import FakeContext, HttpApiServer, LocalAws, LocalFunction, MediaServer
+from local.runtime import FakeContext, HttpApiServer, LocalAws, LocalFunction
 from local.runtime.lambdas import HandlerImportError
-from local.runtime.media_server import parse_range
 from local.runtime.template import deployable_template
 
 SPEC_NAMES = {
@@ -38,6 +37,7 @@ SPEC_NAMES = {
     "finish",
     "register_review",
     "review",
+    "media_key",
 }
 Calls = list[tuple[str, Any]]
 
@@ -585,58 +585,6 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
     )["executionArn"]
     assert runtime.wait_execution(arn, timeout=20)["status"] == "SUCCEEDED"
     assert [n for n, _ in calls] == ["prepare", "reserve_quota", "init_post", "finish"]
-
-
-def test_media_server_serves_objects_with_ranges_like_cloudfront(
-    make_runtime: Callable[..., LocalAws],
-) -> None:
-    runtime = make_runtime()
-    data = bytes(range(256)) * 4
-    runtime.client("s3").put_object(
-        Bucket=runtime.bucket, Key="posts/acct/video 1.mp4", Body=data, ContentType="video/mp4"
-    )
-    with MediaServer(runtime) as media:
-        assert runtime.function_env("init_post")["MEDIA_BASE_URL"] == media.base_url
-        url = media.url_for("posts/acct/video 1.mp4")
-        assert url == f"{media.base_url}/posts/acct/video%201.mp4"
-
-        whole = requests.get(url, timeout=5, allow_redirects=False)
-        assert whole.status_code == 200 and whole.content == data
-        assert whole.headers["Content-Type"] == "video/mp4" and whole.headers["Accept-Ranges"] == "bytes"
-
-        part = requests.get(url, headers={"Range": "bytes=10-19"}, timeout=5)
-        assert part.status_code == 206 and part.content == data[10:20]
-        assert part.headers["Content-Range"] == f"bytes 10-19/{len(data)}"
-        tail = requests.get(url, headers={"Range": "bytes=-5"}, timeout=5)
-        assert tail.status_code == 206 and tail.content == data[-5:]
-        open_ended = requests.get(url, headers={"Range": "bytes=1000-"}, timeout=5)
-        assert open_ended.content == data[1000:]
-        beyond = requests.get(url, headers={"Range": f"bytes={len(data)}-"}, timeout=5)
-        assert beyond.status_code == 416 and beyond.headers["Content-Range"] == f"bytes */{len(data)}"
-
-        head = requests.head(url, timeout=5)
-        assert head.status_code == 200 and head.headers["Content-Length"] == str(len(data))
-        missing = requests.get(f"{media.base_url}/posts/acct/absent.mp4", timeout=5, allow_redirects=False)
-        assert missing.status_code == 404
-        assert requests.post(url, data=b"x", timeout=5).status_code == 405
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        (None, None),
-        ("bytes=0-0", (0, 0)),
-        ("bytes=5-500", (5, 99)),
-        ("bytes=-200", (0, 99)),
-        ("bytes=100-", "unsatisfiable"),
-        ("bytes=-0", "unsatisfiable"),
-        ("bytes=9-3", None),
-        ("bytes=0-1,5-6", None),
-        ("items=0-1", None),
-    ],
-)
-def test_parse_range(header: str | None, expected: Any) -> None:
-    assert parse_range(header, 100) == expected
 
 
 def test_stopping_removes_the_settings_handler_runs_left(cdk_out: Path) -> None:

@@ -218,8 +218,16 @@ class CallReader:
                 calls.append(self._kms_via(key, "dynamodb", single))
         return calls
 
-    def _kms_via(self, key_arn: str, service: str, on_behalf_of: str, **encryption_context: str) -> AwsCall:
-        """The Decrypt a service makes with the caller's permissions to open what the caller asked for."""
+    def _kms_via(
+        self,
+        key_arn: str,
+        service: str,
+        on_behalf_of: str,
+        kms_action: str = "kms:Decrypt",
+        **encryption_context: str,
+    ) -> AwsCall:
+        """The KMS call a service makes with the caller's permissions for what the caller asked: Decrypt to
+        open (a table, a secret's value), GenerateDataKey to seal (a new secret value)."""
         context = {
             **_base_context(self.r.account),
             "kms:ViaService": [f"{service}.{self.r.region}.amazonaws.com"],
@@ -228,7 +236,7 @@ class CallReader:
         }
         if encryption_context:
             context["kms:EncryptionContextKeys"] = sorted(encryption_context)
-        return AwsCall("kms:Decrypt", (key_arn,), context, self.r.key_policy(key_arn), on_behalf_of)
+        return AwsCall(kms_action, (key_arn,), context, self.r.key_policy(key_arn), on_behalf_of)
 
     def _kms(self, action: str, _operation: str, response: Any, _s3: str | None) -> list[AwsCall]:
         params = _params(response)
@@ -249,8 +257,10 @@ class CallReader:
         arn, key = self.r.secret(_required(params, "SecretId", action))
         policy = ResourcePolicy(f"resource policy of {arn}", "secretsmanager", None)
         calls = [AwsCall(action, (arn,), _base_context(self.r.account), policy)]
-        if key is not None and action in ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"):
+        if key is not None and action == "secretsmanager:GetSecretValue":
             calls.append(self._kms_via(key, "secretsmanager", action, SecretARN=arn))
+        elif key is not None and action == "secretsmanager:PutSecretValue":
+            calls.append(self._kms_via(key, "secretsmanager", action, "kms:GenerateDataKey", SecretARN=arn))
         return calls
 
     def _sqs(self, action: str, operation: str, response: Any, _s3: str | None) -> list[AwsCall]:
