@@ -97,3 +97,39 @@ def test_a_public_listing_to_an_unaudited_app_is_refused_before_init(verified: E
     assert post["status"] == "FAILED"
     assert post["fail_reason"] == "unaudited_client_can_only_post_to_private_accounts"
     assert tiktok_calls(verified).get(INIT, 0) == before
+
+
+@pytest.fixture(scope="module")
+def large_video() -> bytes:
+    return video_of_size(150 * 1000 * 1000, label="150 MB")
+
+
+@pytest.mark.parametrize(
+    "quirk", ["none", "content_range_count", "multi_chunk_refused", "final_chunk_repeat_404"]
+)
+def test_a_150_mb_video_publishes_under_each_upload_quirk(
+    verified: EmbeddedSystem, large_video: bytes, quirk: str
+) -> None:
+    """TikTok's real chunking (64 MB chunks, the last one up to 128 MB): two chunks, or a pull when TikTok
+    refuses the chunk plan."""
+    verified.rt.update_env({"UPLOAD_CHUNK_BYTES": "64000000"})
+    try:
+        # The bytes differ per run (a trailing `free` box), so each post is its own video to TikTok.
+        media = large_video[:-8] + quirk.encode().ljust(8, b"\0")[:8]
+        post = post_video(verified, f"large-{quirk}", media, PRIVATE, [] if quirk == "none" else [quirk])
+    finally:
+        verified.rt.update_env({"UPLOAD_CHUNK_BYTES": ENV["UPLOAD_CHUNK_BYTES"]})
+    received = published_once(verified, post, media)
+    _forget(verified, f"posts/pub/media/large-{quirk}.mp4")
+    assert received["bytes_received"] == len(media)
+    if quirk == "multi_chunk_refused":
+        assert received["source"] == "PULL_FROM_URL"
+    else:
+        assert received["upload"]["total_chunk_count"] == 2
+
+
+def _forget(system: EmbeddedSystem, key: str) -> None:
+    """Every version of a large object gone: moto keeps them in memory."""
+    s3 = system.rt.client("s3")
+    for version in s3.list_object_versions(Bucket=system.rt.bucket, Prefix=key).get("Versions", []):
+        s3.delete_object(Bucket=system.rt.bucket, Key=key, VersionId=version["VersionId"])
