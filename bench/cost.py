@@ -1,7 +1,9 @@
 """Cost per post, counted on the whole system running locally (CDK stack in moto, handlers in process,
 the sandbox as TikTok), one post at a time, for each kind of post:
 
-- direct_video_webhook           a small direct video; TikTok's webhook reports the outcome
+- direct_video_webhook           a small public direct video; TikTok's webhook reports the outcome
+- direct_video_private           a small private (SELF_ONLY) direct video: TikTok sends no webhook when such
+                                 a post succeeds, so CheckStatus polls from the start
 - direct_video_webhook_3_chunks  the same with a 16 MiB video cut into three 5 MiB chunks (size-independence)
 - direct_video_no_webhook        no webhook ever comes: AwaitOutcome times out (the stack synthesized with
                                  await_timeout_seconds=2) and CheckStatus polls
@@ -48,7 +50,9 @@ from local.embedded import EmbeddedSystem
 MIB = 1024 * 1024
 GB = 1024**3
 ACCOUNT = "cost"
-DIRECT = {"mode": "direct", "privacy_level": "SELF_ONLY"}
+# Public: TikTok announces a public direct post's success by webhook (publicly_available), a private one's
+# not at all (direct_video_private).
+DIRECT = {"mode": "direct", "privacy_level": "PUBLIC_TO_EVERYONE"}
 
 # Public list prices (USD). Assumptions, not fetched at run time; each says where it comes from.
 PRICES: dict[str, dict[str, Any]] = {
@@ -168,6 +172,8 @@ def drop(system: EmbeddedSystem, kind: str, index: int) -> str:
             clip = unique_clip(tag)
         _put(system, f"{base}/media/{tag}.mp4", clip)
         manifest = {"video": f"media/{tag}.mp4", "caption": "bench", **DIRECT}
+        if kind == "direct_video_private":
+            manifest["privacy_level"] = "SELF_ONLY"
         if kind == "inbox_video":
             manifest = {"video": f"media/{tag}.mp4", "mode": "inbox"}
     key = f"{base}/{tag}.json"
@@ -385,7 +391,13 @@ def measure(workdir: Path, per_kind: int = 2, timeout: float = 90.0) -> dict[str
                 _run_kinds(
                     system,
                     meter,
-                    ["direct_video_webhook", "direct_video_webhook_3_chunks", "inbox_video", "photo_set"],
+                    [
+                        "direct_video_webhook",
+                        "direct_video_webhook_3_chunks",
+                        "direct_video_private",
+                        "inbox_video",
+                        "photo_set",
+                    ],
                     per_kind,
                     timeout,
                 )
