@@ -16,7 +16,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PYTHON_DOWNLOADS := never
 export TZ := UTC
 
-.PHONY: help dev lint typecheck synth security test test-fast demo local bench deploy clean
+.PHONY: help dev lint format typecheck synth security test test-fast demo local bench deploy destroy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ dev: $(VENV)/.synced node_modules/.installed $(CHECKOV) ## prepare .venv/ (Pytho
 lint: dev ## ruff lint and format check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+format: dev ## fix what lint reports and can fix by itself (ruff --fix, ruff format)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 typecheck: dev ## mypy --strict on functions/, local/ and infra/
 	$(VENV)/bin/mypy
@@ -74,6 +78,10 @@ deploy: dev ## deploy to the AWS account of your credentials (bootstrapped with 
 	UV_PYTHON_DOWNLOADS=automatic $(UV) python install $(LAMBDA_PYTHON)
 	$(MAKE) synth
 	npx cdk deploy --app cdk.out --require-approval broadening
+
+destroy: dev ## delete the deployed stack (a prod stage keeps its tables, bucket and secrets: see README)
+	$(MAKE) synth
+	npx cdk destroy --app cdk.out --force
 
 clean: ## remove build outputs (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -7,11 +7,13 @@ so a careless `logger.info(response)` still cannot leak a token.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging.types import PowertoolsLogRecord
@@ -65,11 +67,30 @@ def redact(value: Any) -> Any:
     return value
 
 
+SERVICE_NAME_ENV = "POWERTOOLS_SERVICE_NAME"
+
+
+def _running_service(default: Any) -> Any:
+    """The service of the function running now, read from its environment at each record. In Lambda it
+    never changes; the local runtime runs every function in one process, each with its own environment."""
+    return os.environ.get(SERVICE_NAME_ENV) or default
+
+
 class RedactingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON formatter, with every record passed through `redact` before serialisation."""
 
     def serialize(self, log: dict[str, Any] | PowertoolsLogRecord) -> str:
-        return super().serialize(redact(dict(log)))
+        record = dict(log)
+        record["service"] = _running_service(record.get("service"))
+        return super().serialize(redact(record))
+
+
+class _RunningServiceMetrics(AmazonCloudWatchEMFProvider):
+    """EMF metrics with the running function's service dimension (see `_running_service`)."""
+
+    def serialize_metric_set(self, *args: Any, **kwargs: Any) -> Any:
+        self.service = _running_service(self.service)
+        return super().serialize_metric_set(*args, **kwargs)
 
 
 logger = Logger(logger_formatter=RedactingFormatter(), log_uncaught_exceptions=True)
@@ -77,7 +98,7 @@ logger = Logger(logger_formatter=RedactingFormatter(), log_uncaught_exceptions=T
 # module loads, undoing the lazy boto3 import (functions/store/clients.py). `trace_calls` patches the two
 # libraries this code calls through, when it first builds a client for them.
 tracer = Tracer(auto_patch=False)
-metrics = Metrics()
+metrics = Metrics(provider=_RunningServiceMetrics())
 
 TRACED_LIBRARIES = ("botocore", "requests")
 _traced: set[str] = set()

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 
+import pytest
 from aws_lambda_powertools import Logger
 
 from functions.observability import REDACTED, RedactingFormatter, redact, redact_text
@@ -52,3 +53,23 @@ def test_the_formatter_is_what_functions_use() -> None:
     handler = logger.registered_handler
     assert isinstance(handler.formatter, RedactingFormatter)
     assert logging.getLogger(logger.name).handlers
+
+
+def test_each_record_and_metric_carries_the_running_functions_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The local runtime runs every function in one process: the service comes from the environment applied
+    for the function running now, not from whichever function happened to load the module first."""
+    from functions.observability import metrics
+
+    stream = io.StringIO()
+    logger = Logger(service="first-loaded", logger_formatter=RedactingFormatter(), stream=stream)
+    for service in ("tiktok-publisher-prepare", "tiktok-publisher-init-post"):
+        monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", service)
+        logger.info("step")
+        assert json.loads(stream.getvalue().splitlines()[-1])["service"] == service
+        metrics.add_metric(name="Probe", unit="Count", value=1)
+        emitted = metrics.provider.serialize_metric_set()
+        metrics.provider.clear_metrics()
+        assert emitted["service"] == service
+        assert emitted["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
