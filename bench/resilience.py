@@ -38,10 +38,10 @@ from bench.harness import (
     synthesize,
     tiktok_statuses,
 )
+from functions.post_status import TERMINAL
 from local.embedded import EmbeddedSystem
 
 DAY = 86_400
-TERMINAL = frozenset({"PUBLISH_COMPLETE", "FAILED", "CANCELLED"})
 WAITING = frozenset({"WAITING_QUOTA", "SCHEDULED"})
 RATE_LIMITED_PATHS = (
     "/v2/post/publish/video/init/",

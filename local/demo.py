@@ -35,12 +35,12 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, ImageDraw
 
+from functions.post_status import TERMINAL
 from local.embedded import EmbeddedSystem
 from local.media import video_of_size
 from local.progress import MIB, Progress, mib
 from local.signals import handling, uninterruptible
 
-TERMINAL = frozenset({"PUBLISH_COMPLETE", "FAILED", "CANCELLED"})
 INTERRUPTED = 130
 DEFAULT_LOG = Path(tempfile.gettempdir()) / "tiktok-publisher-demo.log"
 

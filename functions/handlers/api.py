@@ -11,6 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from functions import wiring
 from functions.accounts.management import account_view, disconnect, save_preferences
 from functions.observability import logger, metrics, tracer
+from functions.post_status import STATUS_RANK
 from functions.posting.cancel import cancel_post
 from functions.posting.executions import start_execution
 from functions.posting.finish import emit
@@ -18,7 +19,6 @@ from functions.posting.intake import PostIntake
 from functions.posting.manifest import ManifestError
 from functions.posting.records import public_view
 from functions.settings import settings
-from functions.store.posts import STATUS_RANK
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from functions.post_status import TERMINAL
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.executions import stop_execution
 from functions.posting.finish import emit, give_back_slots
-from functions.store.posts import TERMINAL
 from functions.tiktok.errors import TikTokError
 
 if TYPE_CHECKING:

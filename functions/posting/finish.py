@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from functions.post_status import TERMINAL, UNSUCCESSFUL
 from functions.posting.quota import release_inbox, release_post, slot_holder
 from functions.posting.records import public_view
 
@@ -44,7 +45,7 @@ def finish(
     if post is None:
         return {"post_id": post_id, "status": "MISSING"}
     now = w.now()
-    if error is not None and post.get("status") not in ("FAILED", "CANCELLED", "PUBLISH_COMPLETE"):
+    if error is not None and post.get("status") not in TERMINAL:
         reason, detail = failure_from(error)
         w.posts.transition(
             post_id,
@@ -55,7 +56,7 @@ def finish(
         )
     post = w.posts.get(post_id) or post
     status = post.get("status")
-    if status in ("FAILED", "CANCELLED"):
+    if status in UNSUCCESSFUL:
         give_back_slots(w, post, now)
     emit(w, post)
     return {"post_id": post_id, "status": status}

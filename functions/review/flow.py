@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from functions.post_status import PostStatus, status_rank
 from functions.posting.errors import (
     PostRejectedError,
     QuotaWaitError,
@@ -43,7 +44,6 @@ from functions.review.choices import (
 )
 from functions.review.links import MIN_KEY_BYTES, LinkError, ReviewLink, sign, url_of, verify
 from functions.review.page import FormPage, Preview, form_page, message_page, status_page
-from functions.store.posts import STATUS_RANK
 from functions.store.secrets import review_link_key
 from functions.tiktok.errors import TikTokError, TikTokQuotaError, TikTokReauthError
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
@@ -51,7 +51,7 @@ from functions.tiktok.models import CreatorInfo, PrivacyLevel
 if TYPE_CHECKING:
     from functions.wiring import Wiring
 
-AWAITING = "AWAITING_REVIEW"
+AWAITING = PostStatus.AWAITING_REVIEW
 PREVIEW_URL_SECONDS = 3600  # the page's media URLs; opening the page again makes new ones
 CREATOR_INFO_MAX_WAIT = 3.0  # a page does not wait long for TikTok's per-minute budget
 EVENT_AWAITING_REVIEW = "Post Awaiting Review"
@@ -78,7 +78,7 @@ def register_review(w: Wiring, post_id: str, task_token: str) -> None:
             _answer(w, task_token, failure=failure)
             return
         status = str(post["status"])
-        if STATUS_RANK[status] > STATUS_RANK[AWAITING]:
+        if status_rank(status) > status_rank(AWAITING):
             raise PostRejectedError("review_out_of_order", f"post {post_id} is {status}, past its review")
         now = w.now()
         review = dict(post.get("review") or {})

@@ -23,6 +23,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from functions.post_status import TERMINAL, UNSUCCESSFUL
 from functions.review.choices import (
     BRANDED_CONTENT_POLICY_URL,
     BRANDED_NOT_PRIVATE,
@@ -42,7 +43,6 @@ from functions.review.choices import (
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
 
 REFRESH_SECONDS = 10
-TERMINAL = frozenset({"PUBLISH_COMPLETE", "FAILED", "CANCELLED"})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 _STYLE = (
@@ -527,7 +527,7 @@ def status_page(post: Mapping[str, Any], *, note: str = "") -> tuple[str, dict[s
         body += f'<p class="muted">Account: @{escape(username)}</p>'
     if note:
         body += f'<p role="status" class="ok">{escape(note)}</p>'
-    css = "ok" if status == "PUBLISH_COMPLETE" else ("bad" if status in ("FAILED", "CANCELLED") else "")
+    css = "ok" if status == "PUBLISH_COMPLETE" else ("bad" if status in UNSUCCESSFUL else "")
     body += f'<p class="{css}" role="status"><strong>{escape(text)}</strong></p>'
     if not terminal:
         body += (

@@ -9,25 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.post_status import TERMINAL, status_rank
 from functions.store.dynamo_values import from_item, to_item
 from functions.store.errors import NotFoundError
 from functions.store.expressions import Expression
 from functions.store.table import TableStore
-
-STATUS_RANK: dict[str, int] = {
-    "RECEIVED": 0,
-    "AWAITING_REVIEW": 10,
-    "SCHEDULED": 15,
-    "WAITING_QUOTA": 20,
-    "INITIALIZING": 30,
-    "UPLOADING": 40,
-    "PROCESSING": 50,
-    "SEND_TO_USER_INBOX": 60,
-    "PUBLISH_COMPLETE": 100,
-    "FAILED": 100,
-    "CANCELLED": 100,
-}
-TERMINAL = frozenset({"PUBLISH_COMPLETE", "FAILED", "CANCELLED"})
 
 PUBLISH_ID_INDEX = "by_publish_id"
 ACCOUNT_INDEX = "by_account"
@@ -37,13 +23,6 @@ PROTECTED_FIELDS = frozenset(
     {"post_id", "account_id", "created_at", "updated_at", "status", "status_rank", "history", "publish_id"}
 )
 MAX_LIST_LIMIT = 1000
-
-
-def _rank(status: str) -> int:
-    try:
-        return STATUS_RANK[status]
-    except KeyError:
-        raise ValueError(f"unknown post status {status!r}; known: {', '.join(STATUS_RANK)}") from None
 
 
 def _check_fields(fields: dict[str, Any]) -> None:
@@ -64,7 +43,7 @@ def _set_fields(expr: Expression, fields: dict[str, Any]) -> None:
 def _status_change(status: str, now: int, note: str) -> Expression:
     """The new status, its rank and a history entry for it, in one update expression."""
     expr = Expression()
-    expr.set("status", status).set("status_rank", _rank(status)).set("updated_at", now)
+    expr.set("status", status).set("status_rank", status_rank(status)).set("updated_at", now)
     history = expr.name("history")
     entry = expr.value([{"at": now, "status": status, "note": note}])
     expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
@@ -83,7 +62,7 @@ class PostStore(TableStore):
         record = {k: v for k, v in item.items() if v is not None}
         record.update(
             status=status,
-            status_rank=_rank(status),
+            status_rank=status_rank(status),
             created_at=int(item.get("created_at") or now),
             updated_at=now,
         )
@@ -138,7 +117,7 @@ class PostStore(TableStore):
             "Limit": limit,
         }
         if status is not None:
-            _rank(status)
+            status_rank(status)
             params["FilterExpression"] = f"{expr.name('status')} = {expr.value(status)}"
         params.update(expr.params(update=False))
         posts: list[dict[str, Any]] = []
@@ -168,7 +147,7 @@ class PostStore(TableStore):
         `allow_same_rank`), or, with `from_status`, when it is not in that status now (one decision
         wins when several race from the same status). NotFoundError when there is no such post.
         """
-        rank = _rank(status)
+        rank = status_rank(status)
         fields = fields or {}
         _check_fields(fields)
         expr = _status_change(status, now, note)
@@ -180,7 +159,7 @@ class PostStore(TableStore):
             f" AND NOT ({expr.name('status')} IN ({terminal}))"
         )
         if from_status is not None:
-            _rank(from_status)
+            status_rank(from_status)
             condition += f" AND {expr.name('status')} = {expr.value(from_status)}"
         return self._conditional_update(post_id, expr, condition)
 
@@ -194,7 +173,7 @@ class PostStore(TableStore):
         expr.set("updated_at", now)
         condition = f"attribute_exists({expr.name('post_id')})"
         if expected_status is not None:
-            _rank(expected_status)
+            status_rank(expected_status)
             condition += f" AND {expr.name('status')} = {expr.value(expected_status)}"
         return self._conditional_update(post_id, expr, condition)
 

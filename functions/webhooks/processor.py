@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from functions.post_status import TERMINAL
 from functions.posting.finish import emit
 from functions.posting.outcome import apply_tiktok_status, resume_waiting
 from functions.posting.quota import release_inbox
-from functions.store.posts import TERMINAL
 
 if TYPE_CHECKING:
     from functions.wiring import Wiring

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from functions.post_status import STATUS_RANK, TERMINAL
 from functions.store.errors import NotFoundError
-from functions.store.posts import STATUS_RANK, TERMINAL, PostStore
+from functions.store.posts import PostStore
 
 NOW = 1_750_000_000
 
