@@ -264,7 +264,9 @@ def test_the_signing_key_pair_is_made_at_deploy_time_and_only_its_public_half_is
     assert template["Resources"][secret_ref]["Type"] == "AWS::SecretsManager::Secret"
     (public_key,) = resources_of(template, "AWS::CloudFront::PublicKey").values()
     encoded = public_key["Properties"]["PublicKeyConfig"]["EncodedKey"]
-    assert encoded["Fn::GetAtt"][1] == "PublicKeyPem", "the key comes from the custom resource, not the template"
+    assert encoded["Fn::GetAtt"][1] == "PublicKeyPem", (
+        "the key comes from the custom resource, not the template"
+    )
     assert "PRIVATE KEY" not in json.dumps(template)
     maker = next(
         f
