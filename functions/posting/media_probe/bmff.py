@@ -49,6 +49,27 @@ def _first_box(data: bytes, start: int, end: int, wanted: bytes) -> tuple[int, i
     return None
 
 
+def _box_header(data: bytes, pos: int = 0) -> tuple[bytes, int, int] | None:
+    """(type, header length, size; 0 = to the end of the file) of the box at data[pos:], or None when
+    the bytes there cannot be a box header."""
+    if len(data) - pos < 8:
+        return None
+    size, box_type = _BOX.unpack_from(data, pos)
+    header = 8
+    if size == 1:
+        if len(data) - pos < 16:
+            return None
+        size = _U64.unpack_from(data, pos + 8)[0]
+        header = 16
+    if not _printable(box_type) or 0 < size < header:
+        return None
+    return box_type, header, size
+
+
+def _printable(box_type: bytes) -> bool:
+    return all(0x20 <= byte < 0x7F for byte in box_type)
+
+
 def _walk_top_level(reader: _Reader, offset: int = 0) -> Iterator[tuple[bytes, int, int, int]]:
     """(type, offset, header length, total size) of each top-level box, reading only box headers."""
     for _ in range(_MAX_TOP_LEVEL):
@@ -64,7 +85,7 @@ def _walk_top_level(reader: _Reader, offset: int = 0) -> Iterator[tuple[bytes, i
             header = 16
         elif size == 0:
             size = reader.size - offset
-        if not all(0x20 <= byte < 0x7F for byte in box_type):
+        if not _printable(box_type):
             raise MediaProbeError(
                 f"corrupt MP4/MOV structure: expected a box at offset {offset}, found bytes {head[:8].hex(' ')}"
             )

@@ -18,8 +18,12 @@ from functions.posting.media_probe.ebml import (
     _element_header,
     _vint,
 )
-from functions.posting.media_probe.limits import _MAX_CLUSTER_CHILDREN, _MAX_TAIL_CANDIDATES, _TAIL_WINDOWS
-from functions.posting.media_probe.results import MediaProbeError
+from functions.posting.media_probe.limits import (
+    _MAX_CLUSTER_CHILDREN,
+    _MAX_TAIL_CANDIDATES,
+    _WIDE_TAIL_WINDOWS,
+)
+from functions.posting.media_probe.truncation import _truncated
 
 if TYPE_CHECKING:
     from functions.posting.media_probe.reader import _Reader
@@ -36,8 +40,9 @@ def _block_time(data: bytes, start: int, end: int, track: int) -> int | None:
 
 def _cluster_block_times(
     data: bytes, start: int, end: int, track: int, times: list[int], *, strict: bool
-) -> tuple[int, bool]:
-    """Add the track's block times of one cluster's payload; (where the cluster ended, valid)."""
+) -> tuple[int, bool, bool]:
+    """Add the track's block times of one cluster's payload; (where its last element ends, valid,
+    whether that is past the end of data)."""
     base: int | None = None
     pos = start
     for _ in range(_MAX_CLUSTER_CHILDREN):
@@ -45,10 +50,10 @@ def _cluster_block_times(
             break
         header = _element_header(data, pos, len(data))
         if header is None:  # garbage, or the end of a file cut inside an element header
-            return pos, not strict or len(data) - pos < 12
+            return pos, not strict or len(data) - pos < 12, False
         element_id, header_len, size = header
         if element_id not in _CLUSTER_CHILDREN:
-            return pos, not strict or pos > start
+            return pos, not strict or pos > start, False
         payload = pos + header_len
         stop = len(data) if size is None else payload + size
         if element_id == _CLUSTER_TIMECODE:
@@ -62,11 +67,11 @@ def _cluster_block_times(
             if relative is not None and base is not None:
                 times.append(base + relative)
             elif strict and base is None:
-                return pos, False
+                return pos, False, False
         pos = stop
     else:
-        return pos, not strict
-    return min(pos, end), True
+        return pos, not strict, False
+    return pos, True, pos > len(data)
 
 
 def _cluster_times(data: bytes, start: int, track: int) -> list[int]:
@@ -80,7 +85,7 @@ def _cluster_times(data: bytes, start: int, track: int) -> list[int]:
         element_id, header_len, size = header
         if element_id == _CLUSTER:
             end = len(data) if size is None else min(len(data), pos + header_len + size)
-            children_end, _ = _cluster_block_times(data, pos + header_len, end, track, times, strict=False)
+            children_end, _, _ = _cluster_block_times(data, pos + header_len, end, track, times, strict=False)
             pos = children_end if size is None else pos + header_len + size
         elif size is None:
             break
@@ -90,28 +95,37 @@ def _cluster_times(data: bytes, start: int, track: int) -> list[int]:
 
 
 def _last_cluster_time(reader: _Reader, first_cluster: int, track: int) -> int | None:
-    """Time of the last video block, from a cluster found in the tail of the file."""
-    for window in _TAIL_WINDOWS:
-        start = max(first_cluster, reader.size - window)
-        try:
-            data = reader.read(start, reader.size - start)
-        except MediaProbeError:
-            return None
-        found = data.rfind(_CLUSTER_ID_BYTES)
+    """Time of the last video block, from a cluster found in the tail of the file: the last
+    megabytes, widening up to tens of megabytes for a live recording's long last cluster."""
+    scanned = reader.size
+    for start, data in reader.tail_windows(_WIDE_TAIL_WINDOWS, first_cluster):
+        found = data.rfind(_CLUSTER_ID_BYTES, 0, scanned - start + 3)
+        scanned = start
         work = 2 * len(data)  # candidates may nest: bound the bytes parsed, not just their number
         for _ in range(_MAX_TAIL_CANDIDATES):
             if found < 0 or work <= 0:
                 break
-            header = _element_header(data, found, len(data))
-            if header is not None and header[0] == _CLUSTER:
-                _, header_len, size = header
-                end = len(data) if size is None else min(len(data), found + header_len + size)
-                times: list[int] = []
-                stop, valid = _cluster_block_times(data, found + header_len, end, track, times, strict=True)
-                work -= stop - found
-                if valid and times:
-                    return max(times)
+            last, parsed = _tail_cluster(data, found, track, start, reader.size)
+            if last is not None:
+                return last
+            work -= parsed
             found = data.rfind(_CLUSTER_ID_BYTES, 0, found)
-        if start == first_cluster:
-            break
     return None
+
+
+def _tail_cluster(data: bytes, found: int, track: int, start: int, size: int) -> tuple[int | None, int]:
+    """(time of the last block of the track, bytes parsed) of a cluster candidate at data[found:],
+    which runs to the end of the file; raises when a real cluster there was cut short."""
+    header = _element_header(data, found, len(data))
+    if header is None or header[0] != _CLUSTER:
+        return None, 0
+    _, header_len, length = header
+    declared_end = len(data) if length is None else found + header_len + length
+    times: list[int] = []
+    stop, valid, overran = _cluster_block_times(
+        data, found + header_len, min(len(data), declared_end), track, times, strict=True
+    )
+    if valid and (overran or declared_end > len(data)):
+        end = start + max(declared_end, stop)
+        raise _truncated(f"its last cluster (at byte {start + found}) runs", end, size)
+    return (max(times) if valid and times else None), stop - found

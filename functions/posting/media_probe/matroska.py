@@ -36,6 +36,7 @@ from functions.posting.media_probe.ebml import (
 )
 from functions.posting.media_probe.limits import _CHUNK, _CLUSTER_WINDOW, _MAX_LEVEL1, _MAX_META_BYTES
 from functions.posting.media_probe.results import MediaProbeError, VideoProbe
+from functions.posting.media_probe.truncation import _truncated
 
 if TYPE_CHECKING:
     from functions.posting.media_probe.reader import _Reader
@@ -136,7 +137,9 @@ def _find_segment(reader: _Reader, mkv: _Matroska) -> int:
         element_id, header_len, size = header
         if element_id == _SEGMENT:
             mkv.segment_start = pos + header_len
-            return reader.size if size is None else min(reader.size, pos + header_len + size)
+            if size is not None and mkv.segment_start + size > reader.size:
+                raise _truncated("its Segment runs", mkv.segment_start + size, reader.size)
+            return reader.size if size is None else mkv.segment_start + size
         if size is None:
             break
         pos += header_len + size

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from functions.posting.media_probe.bmff import _U32, _U64, _first_box, _fourcc, _iter_boxes, _walk_top_level
-from functions.posting.media_probe.fragmented import _first_fragment, _last_fragment_end
+from functions.posting.media_probe.fragment_timing import _fragmented_timing
 from functions.posting.media_probe.limits import MAX_MOOV_BYTES
 from functions.posting.media_probe.results import MediaProbeError, VideoProbe
+from functions.posting.media_probe.truncation import _index_past_end, _sample_data_end, _truncated
 
 if TYPE_CHECKING:
     from functions.posting.media_probe.reader import _Reader
@@ -50,6 +51,9 @@ class _Track:
     coded_height: int = 0
     samples: int = 0
     ticks: int = 0
+    first_delta: int = 0
+    data_end: int | None = None
+    """The byte after the last sample its tables point at."""
 
 
 @dataclass
@@ -59,7 +63,8 @@ class _Movie:
     fragmented: bool = False
     fragment_duration: int | None = None
     tracks: list[_Track] = field(default_factory=list)
-    trex_durations: dict[int, int] = field(default_factory=dict)
+    trex: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """track id -> (default sample duration, default sample size)."""
 
 
 def _time_header(data: bytes, start: int, end: int) -> tuple[int, int | None] | None:
@@ -120,17 +125,26 @@ def _parse_stts(data: bytes, start: int, end: int, track: _Track) -> None:
     count = min(_U32.unpack_from(data, start + 4)[0], (end - start - 8) // 8)
     samples = ticks = 0
     for sample_count, delta in struct.iter_unpack(">II", data[start + 8 : start + 8 + 8 * count]):
+        if not samples and sample_count:
+            track.first_delta = delta
         samples += sample_count
         ticks += sample_count * delta
     track.samples, track.ticks = samples, ticks
 
 
+_SAMPLE_TABLES = frozenset({b"stsc", b"stsz", b"stco", b"co64"})
+
+
 def _parse_stbl(data: bytes, start: int, end: int, track: _Track) -> None:
+    tables: dict[bytes, tuple[int, int]] = {}
     for box_type, payload, stop in _iter_boxes(data, start, end):
         if box_type == b"stsd":
             _parse_stsd(data, payload, stop, track)
         elif box_type == b"stts":
             _parse_stts(data, payload, stop, track)
+        elif box_type in _SAMPLE_TABLES:
+            tables.setdefault(box_type, (payload, stop))
+    track.data_end = _sample_data_end(data, tables)
 
 
 def _parse_mdia(data: bytes, start: int, end: int, track: _Track) -> None:
@@ -166,8 +180,8 @@ def _parse_mvex(data: bytes, start: int, end: int, movie: _Movie) -> None:
             elif data[payload] != 1:
                 movie.fragment_duration = _U32.unpack_from(data, payload + 4)[0]
         elif box_type == b"trex" and stop - payload >= 24:
-            track_id, _, default_duration = struct.unpack_from(">III", data, payload + 4)
-            movie.trex_durations[track_id] = default_duration
+            track_id, _, default_duration, default_size = struct.unpack_from(">IIII", data, payload + 4)
+            movie.trex[track_id] = (default_duration, default_size)
 
 
 def _parse_moov(data: bytes, start: int, end: int, *, compressed_allowed: bool = True) -> _Movie:
@@ -231,7 +245,9 @@ def _ratio(count: int, ticks: int, timescale: int) -> float | None:
 
 def _read_moov(reader: _Reader) -> tuple[_Movie, int]:
     """The parsed moov and the offset just after it."""
+    last: tuple[bytes, int, int] | None = None
     for box_type, offset, header, size in _walk_top_level(reader):
+        last = box_type, offset, size
         if box_type != b"moov":
             continue
         if size > MAX_MOOV_BYTES:
@@ -246,6 +262,10 @@ def _read_moov(reader: _Reader) -> tuple[_Movie, int]:
             )
         data = reader.read(offset, size)
         return _parse_moov(data, header, size), offset + size
+    if last is not None and last[1] + last[2] > reader.size:
+        # A recording whose moov was to be written last, cut inside its media data.
+        what = f"it has no movie header (moov), and its '{_fourcc(last[0])}' box at byte {last[1]} runs"
+        raise _truncated(what, last[1] + last[2], reader.size)
     raise MediaProbeError(
         "MP4/MOV without a moov box (movie header): the recording was not finished or the file is incomplete"
     )
@@ -254,24 +274,18 @@ def _read_moov(reader: _Reader) -> tuple[_Movie, int]:
 def _probe_iso_video(reader: _Reader, container: str) -> VideoProbe:
     movie, after_moov = _read_moov(reader)
     track = _video_track(movie)
-    duration: float | None = None
-    fps = _ratio(track.samples, track.ticks, track.timescale)
+    for any_track in movie.tracks:
+        if any_track.data_end is not None and any_track.data_end > reader.size:
+            raise _index_past_end(any_track.data_end, reader.size)
     if movie.fragmented:
-        if movie.fragment_duration and movie.timescale:
-            duration = movie.fragment_duration / movie.timescale
-        trex = movie.trex_durations.get(track.track_id)
-        first = _first_fragment(reader, after_moov, track.track_id, trex)
-        if fps is None and first is not None:
-            fps = _ratio(first.samples, first.ticks, track.timescale)
-        if duration is None and track.timescale:
-            end = _last_fragment_end(reader, track.track_id, trex)
-            start = first.base_time if first is not None and first.base_time is not None else 0
-            if end is not None and end > start:
-                duration = (end - start) / track.timescale
-    elif movie.duration and movie.timescale:
-        duration = movie.duration / movie.timescale
-    elif track.duration and track.timescale:
-        duration = track.duration / track.timescale
+        duration, fps = _fragmented_timing(reader, movie, track, after_moov)
+    else:
+        if not track.samples:
+            raise MediaProbeError("the video track has no frames: its sample table is empty")
+        if track.timescale <= 0 or track.ticks <= 0:
+            raise MediaProbeError("corrupt MP4/MOV: the video track's frames have no duration")
+        duration = _plain_duration(movie, track)
+        fps = _ratio(track.samples, track.ticks, track.timescale)
     width = track.coded_width or round(track.display_width) or None
     height = track.coded_height or round(track.display_height) or None
     return VideoProbe(
@@ -283,3 +297,12 @@ def _probe_iso_video(reader: _Reader, container: str) -> VideoProbe:
         height=height,
         rotation=track.rotation,
     )
+
+
+def _plain_duration(movie: _Movie, track: _Track) -> float | None:
+    """The movie's duration, else the video track's, else the sum of its sample durations."""
+    if movie.duration and movie.timescale:
+        return movie.duration / movie.timescale
+    if track.duration and track.timescale:
+        return track.duration / track.timescale
+    return track.ticks / track.timescale if track.ticks and track.timescale else None

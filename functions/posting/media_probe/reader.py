@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from functions.posting.media_probe.limits import _CHUNK, MAX_READS
+from functions.posting.media_probe.limits import _CHUNK, MAX_BYTES, MAX_READS
 from functions.posting.media_probe.results import MediaProbeError
 
 ReadRange = Callable[[int, int], bytes]
@@ -27,7 +27,7 @@ class _SourceFailed(Exception):
 
 
 class _Reader:
-    """Ranged reads with a one-window cache, a read-ahead and a budget of calls."""
+    """Ranged reads with a one-window cache, a read-ahead and a budget of calls and bytes."""
 
     def __init__(self, read_range: ReadRange, size: int) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
@@ -70,6 +70,10 @@ class _Reader:
             raise MediaProbeError(
                 f"gave up after {MAX_READS} reads: the file's structure is too fragmented to probe"
             )
+        if self.bytes_read + (end - start) > MAX_BYTES:
+            raise MediaProbeError(
+                f"gave up after reading {self.bytes_read} bytes: the file's structure is too large to probe"
+            )
         self.calls += 1
         try:
             data = self._read_range(start, end - 1)
@@ -85,6 +89,18 @@ class _Reader:
                 f"{start}-{end - 1} returned only {len(data)}"
             )
         return data
+
+    def tail_windows(self, windows: tuple[int, ...], floor: int) -> Iterator[tuple[int, bytes]]:
+        """(start, bytes from start to the end of the file) of growing windows at the end of the file,
+        never before `floor`; each window reads only the bytes the previous one did not hold."""
+        start, data = self.size, b""
+        for window in windows:
+            new_start = max(floor, self.size - window)
+            if new_start >= start:
+                return
+            data = self.exact(new_start, start - new_start, "the end of the file") + data
+            start = new_start
+            yield start, data
 
 
 _Probe = Callable[[_Reader], _T]

@@ -66,12 +66,14 @@ class Clip:
     codec: str
     width: int
     height: int
-    fps: int
+    fps: int | Fraction
     frames: int
     rotation_ccw: int | None = None
     movflags: str | None = None
     gop: int | None = None
     live: bool = False
+    audio: bool = False
+    """Interleave a mono AAC track (MP4/MOV only)."""
 
     @property
     def encoder(self) -> str:
@@ -85,24 +87,30 @@ class Clip:
             f"rot{self.rotation_ccw}" if self.rotation_ccw is not None else "",
             (self.movflags or "").replace("+", "-"),
             "live" if self.live else "",
+            "audio" if self.audio else "",
         ]
-        name = f"{self.container}-{self.codec}-{self.width}x{self.height}-{self.fps}fps"
+        fps = f"{float(self.fps):g}"
+        name = f"{self.container}-{self.codec}-{self.width}x{self.height}-{fps}fps"
         return "-".join([name, *filter(None, extras)])
 
 
 @cache
 def video(clip: Clip) -> bytes:
+    # faststart rewrites the file to move the moov up front: it needs a real file, not a buffer.
+    with tempfile.TemporaryDirectory() as folder:
+        return write_video(clip, Path(folder) / f"clip.{clip.container}")
+
+
+def write_video(clip: Clip, path: Path) -> bytes:
+    """Encode the clip into the file at `path`; returns its bytes."""
     options: dict[str, str] = {}
     if clip.movflags:
         options["movflags"] = clip.movflags
     if clip.live:
         options["live"] = "1"
-    # faststart rewrites the file to move the moov up front: it needs a real file, not a buffer.
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"clip.{clip.container}"
-        with av.open(str(path), "w", format=clip.container, options=options) as output:
-            _encode(output, clip)
-        return path.read_bytes()
+    with av.open(str(path), "w", format=clip.container, options=options) as output:
+        _encode(output, clip)
+    return path.read_bytes()
 
 
 def _encode(output: Any, clip: Clip) -> None:
@@ -115,16 +123,32 @@ def _encode(output: Any, clip: Clip) -> None:
         stream.codec_context.gop_size = clip.gop
     if clip.rotation_ccw is not None:
         stream.set_display_rotation(clip.rotation_ccw)
+    sound: Any = output.add_stream("aac", rate=48000) if clip.audio else None
+    audio_samples = 0
     for index in range(clip.frames):
         frame = av.VideoFrame(clip.width, clip.height, "yuv420p")
         for number, plane in enumerate(frame.planes):
             plane.update(bytes([(index * 9 + number * 40) % 256]) * plane.buffer_size)
         frame.pts = index
-        frame.time_base = Fraction(1, clip.fps)
+        frame.time_base = 1 / Fraction(clip.fps)
         for packet in stream.encode(frame):
             output.mux(packet)
+        while sound is not None and audio_samples < (index + 1) * 48000 / clip.fps:
+            for packet in sound.encode(_silence(audio_samples)):
+                output.mux(packet)
+            audio_samples += 1024
     for packet in stream.encode():
         output.mux(packet)
+    for packet in sound.encode() if sound is not None else []:
+        output.mux(packet)
+
+
+def _silence(pts: int) -> Any:
+    frame = av.AudioFrame(format="fltp", layout="mono", samples=1024)
+    frame.planes[0].update(bytes(1024 * 4))
+    frame.sample_rate = 48000
+    frame.pts = pts
+    return frame
 
 
 @cache
@@ -171,6 +195,56 @@ def pyav_truth(data: bytes) -> Truth:
             height=stream.codec_context.height,
             codec=stream.codec_context.codec.canonical_name,
             rotation_cw=(-rotation) % 360,
+        )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything PyAV (ffmpeg) reads about a video's timing and format, for differential tests."""
+
+    formats: frozenset[str]
+    """The demuxer's names: {"mov", "mp4", ...} or {"matroska", "webm"}."""
+    codec: str
+    width: int
+    height: int
+    durations: tuple[float, ...]
+    """The container's duration, the video stream's, and the span of its demuxed packets (those known)."""
+    fps: float
+    """Frames per second between the second frame and the last one (the probe's estimate too)."""
+    rates: tuple[float, ...]
+    """ffmpeg's own base and average frame rates (r_frame_rate, avg_frame_rate), those known."""
+    frames: int
+    decoded: int
+
+
+def pyav_reading(data: bytes) -> Reading:
+    with av.open(io.BytesIO(data), "r") as source:
+        stream = source.streams.video[0]
+        rates = tuple(float(rate) for rate in (stream.guessed_rate, stream.average_rate) if rate)
+        durations = [source.duration / 1_000_000] if source.duration is not None else []
+        if stream.duration is not None:
+            durations.append(float(stream.duration * stream.time_base))
+        times: list[tuple[int, int]] = []
+        decoded = 0
+        for packet in source.demux(stream):
+            if packet.pts is not None:
+                times.append((packet.pts, packet.duration or 0))
+            decoded += len(packet.decode())  # raises if ffmpeg cannot decode what the file holds
+        starts = sorted(start for start, _ in times)
+        # The mean interval from the second frame on: writers often stretch the first one.
+        interval = (starts[-1] - starts[1]) / (len(starts) - 2)
+        ends = [start + (duration or interval) for start, duration in times]
+        durations.append(float((max(ends) - starts[0]) * stream.time_base))
+        return Reading(
+            formats=frozenset(source.format.name.split(",")),
+            codec=stream.codec_context.codec.canonical_name,
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            durations=tuple(durations),
+            fps=float(1 / (interval * stream.time_base)),
+            rates=rates,
+            frames=len(times),
+            decoded=decoded,
         )
 
 
