@@ -19,25 +19,25 @@ import hashlib
 import io
 import json
 import logging
-import os
 import signal
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, ImageDraw
 
 from functions.post_status import TERMINAL
+from functions.store.posts import PostStore
 from local.embedded import EmbeddedSystem
 from local.media import video_of_size
+from local.offline import offline_aws_environment
 from local.progress import MIB, Progress, mib
 from local.signals import handling, uninterruptible
 
@@ -88,34 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
 # ------------------------------------------------------------------------------------------ plumbing
 
 
-def offline_aws_environment(region: str = "eu-west-1") -> None:
-    """This process talks to moto only: whatever AWS profile, credentials, config files or endpoints the
-    shell has are set aside (a missing AWS_PROFILE would otherwise stop boto3 before moto sees a call)."""
-    for name in list(os.environ):
-        if name.startswith(("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")) or name in {
-            "AWS_SESSION_TOKEN",
-            "AWS_SECURITY_TOKEN",
-            "AWS_ROLE_ARN",
-            "AWS_ROLE_SESSION_NAME",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-        }:
-            del os.environ[name]
-    # moto accepts any credentials; these fake ones keep boto3 from looking for real ones.
-    os.environ.update(dict.fromkeys(("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "testing"))
-    os.environ.update(
-        {
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-
-
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -147,37 +119,21 @@ def _functions_output(log_file: Path, verbose: bool) -> Iterator[None]:
             root.setLevel(previous_level)
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB's Decimals as the API shows them."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | set):
-        return [_plain(v) for v in value]
-    return value
-
-
 _READ_ATTEMPTS = 5
+_T = TypeVar("_T")
 
 
-class PostsTable:
-    """The posts table read directly, for watching: the API's handler cannot answer while another handler
-    runs (the embedded runtime runs one handler at a time), so `GET /posts/<id>` stalls for the whole
-    upload. The final records come from the API."""
+class PostsWatch:
+    """The posts table read through PostStore with the in-process client, for watching: the API's handler
+    cannot answer while another handler runs (the embedded runtime runs one handler at a time), so
+    `GET /posts/<id>` stalls for the whole upload. The final records come from the API."""
 
     def __init__(self, system: EmbeddedSystem) -> None:
-        from boto3.dynamodb.types import TypeDeserializer
-
-        self._db = system.rt.in_process_client("dynamodb")
-        self._table = system.rt.function_env("api")["POSTS_TABLE"]
-        self._types = TypeDeserializer()
-
-    def _item(self, raw: dict[str, Any]) -> dict[str, Any]:
-        return {k: _plain(self._types.deserialize(v)) for k, v in raw.items()}
+        client = system.rt.in_process_client("dynamodb")
+        self._posts = PostStore(system.rt.function_env("api")["POSTS_TABLE"], client=client)
 
     @staticmethod
-    def _read(call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def _read(call: Callable[[], _T]) -> _T:
         # moto's in-process tables are not thread-safe: a read racing a handler's write may find a
         # dictionary changing under it. Reading again a moment later sees the write done.
         for _ in range(_READ_ATTEMPTS - 1):
@@ -188,26 +144,12 @@ class PostsTable:
         return call()
 
     def get(self, post_id: str) -> dict[str, Any] | None:
-        raw = self._read(
-            lambda: self._db.get_item(
-                TableName=self._table, Key={"post_id": {"S": post_id}}, ConsistentRead=True
-            )
-        )
-        return self._item(raw["Item"]) if "Item" in raw else None
+        return self._read(lambda: self._posts.get(post_id))
 
     def find(self, account_id: str, origin_key: str) -> str | None:
         """The id of the post made from `origin_key`, once it exists."""
-        page = self._read(
-            lambda: self._db.query(
-                TableName=self._table,
-                IndexName="by_account",
-                KeyConditionExpression="account_id = :a",
-                ExpressionAttributeValues={":a": {"S": account_id}},
-            )
-        )
-        for entry in page.get("Items", []):
-            post = self.get(entry["post_id"]["S"])
-            if post is not None and post.get("media", {}).get("origin_key") == origin_key:
+        for post in self._read(lambda: self._posts.list_by_account(account_id, limit=100)):
+            if post.get("media", {}).get("origin_key") == origin_key:
                 return str(post["post_id"])
         return None
 
@@ -330,7 +272,7 @@ def _show(progress: Progress, w: Watched, width: int) -> None:
 def _follow(
     system: EmbeddedSystem, progress: Progress, account: str, watched: list[Watched], timeout: float
 ) -> None:
-    table = PostsTable(system)
+    table = PostsWatch(system)
     deadline = time.monotonic() + timeout
     width = max(len(w.label) for w in watched)
     while not all(w.done for w in watched):

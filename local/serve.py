@@ -22,8 +22,8 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
-from local.demo import offline_aws_environment
 from local.embedded import CLIENT_KEY, CLIENT_SECRET, EmbeddedSystem
+from local.offline import offline_aws_environment
 from local.sandbox.quirks import QUIRKS, check_quirks
 from local.signals import handling, uninterruptible
 

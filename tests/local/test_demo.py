@@ -263,7 +263,7 @@ def test_serve_refuses_a_busy_port(spawn: Any) -> None:
 
 
 def test_the_demo_reads_again_when_a_read_races_a_handlers_write() -> None:
-    from local.demo import PostsTable
+    from local.demo import PostsWatch
 
     answers: list[Any] = [RuntimeError("dictionary changed size during iteration")] * 2 + [{"Item": {}}]
 
@@ -273,11 +273,11 @@ def test_the_demo_reads_again_when_a_read_races_a_handlers_write() -> None:
             raise answer
         return dict(answer)
 
-    assert PostsTable._read(racing) == {"Item": {}}
+    assert PostsWatch._read(racing) == {"Item": {}}
     assert answers == []
 
     def always() -> dict[str, Any]:
         raise RuntimeError("still changing")
 
     with pytest.raises(RuntimeError, match="still changing"):
-        PostsTable._read(always)
+        PostsWatch._read(always)
