@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING
 from functions.tracing import trace_calls
 
 if TYPE_CHECKING:
-    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_stepfunctions import SFNClient
 
     from functions.accounts.connect import ConnectFlow
     from functions.accounts.tokens import AccessTokens
@@ -24,11 +22,13 @@ if TYPE_CHECKING:
     from functions.settings import Settings
     from functions.store.accounts import AccountStore
     from functions.store.dedupe import DedupeStore
+    from functions.store.events import EventBus
     from functions.store.media import MediaStore
     from functions.store.oauth_state import OAuthStateStore
     from functions.store.posts import PostStore
     from functions.store.quota import SlotLedger
     from functions.store.tokens import TokenStore
+    from functions.store.workflow import Workflow
     from functions.tiktok.client import TikTokClient
     from functions.tiktok.upload import ChunkUploader
 
@@ -82,10 +82,10 @@ class Wiring:
             metric.add_dimension(name="code", value=code[:100] or "unknown")
 
     @cached_property
-    def stepfunctions(self) -> SFNClient:
-        from functions.store.clients import aws_client
+    def workflow(self) -> Workflow:
+        from functions.store.workflow import Workflow
 
-        return aws_client("stepfunctions")  # type: ignore[no-any-return]
+        return Workflow(self.settings.state_machine_arn)
 
     @cached_property
     def sqs(self) -> SQSClient:
@@ -94,10 +94,10 @@ class Wiring:
         return aws_client("sqs")  # type: ignore[no-any-return]
 
     @cached_property
-    def events(self) -> EventBridgeClient:
-        from functions.store.clients import aws_client
+    def event_bus(self) -> EventBus:
+        from functions.store.events import EventBus
 
-        return aws_client("events")  # type: ignore[no-any-return]
+        return EventBus(self.settings.event_bus_name)
 
     @cached_property
     def uploader(self) -> ChunkUploader:

@@ -13,7 +13,6 @@ from functions.accounts.management import account_view, disconnect, save_prefere
 from functions.observability import logger, metrics, tracer
 from functions.post_status import STATUS_RANK
 from functions.posting.cancel import cancel_post
-from functions.posting.executions import start_execution
 from functions.posting.finish import emit
 from functions.posting.intake import PostIntake
 from functions.posting.manifest import ManifestError
@@ -88,7 +87,7 @@ def create_post() -> Response[dict[str, Any]]:
         posts=w.posts,
         accounts=w.accounts,
         media=w.media,
-        start_execution=lambda post_id: start_execution(w, post_id),
+        start_execution=w.workflow.start,
         post_failed=lambda post: emit(w, post),
     )
     result = intake.from_request(bucket=w.settings.require("media_bucket"), body=_json_body(), now=w.now())

@@ -14,7 +14,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from functions import wiring
 from functions.observability import logger, metrics, tracer
-from functions.posting.executions import start_execution
 from functions.posting.finish import emit
 from functions.posting.intake import PostIntake
 from functions.settings import settings
@@ -33,7 +32,7 @@ def _intake() -> PostIntake:
         posts=w.posts,
         accounts=w.accounts,
         media=w.media,
-        start_execution=lambda post_id: start_execution(w, post_id),
+        start_execution=w.workflow.start,
         post_failed=lambda post: emit(w, post),
     )
 

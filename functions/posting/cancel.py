@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from functions.post_status import TERMINAL
 from functions.posting.errors import PostRejectedError, TransientStepError
-from functions.posting.executions import stop_execution
 from functions.posting.finish import emit, give_back_slots
 from functions.tiktok.errors import TikTokError
 
@@ -103,7 +102,7 @@ def _refused(post: dict[str, Any], reason: str) -> CancelAnswer:
 
 
 def _cancelled(w: Wiring, post_id: str, how: str) -> CancelAnswer:
-    stop_execution(w, post_id, NOTE)
+    w.workflow.stop(post_id, error="PostCancelled", cause=NOTE)
     post = w.posts.get(post_id) or {}
     give_back_slots(w, post, w.now())
     emit(w, post)

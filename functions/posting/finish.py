@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 from functions.post_status import TERMINAL, UNSUCCESSFUL
 from functions.posting.quota import release_inbox, release_post, slot_holder
 from functions.posting.records import public_view
+from functions.store.events import EventPublishError
 
 if TYPE_CHECKING:
     from functions.wiring import Wiring
 
-EVENT_SOURCE = "tiktok-publisher"
 CLEARED_ON_FAILURE = dict.fromkeys(("task_token", "upload_url"))  # nothing left to resume or upload
 STEP_ERRORS = {"PostRejectedError", "ReauthRequiredError", "QuotaWaitError"}
 
@@ -90,14 +90,12 @@ def emit(w: Wiring, post: dict[str, Any]) -> None:
     if not w.posts.update_fields(post["post_id"], {"announced": status}, w.now(), expected_status=status):
         return  # the status moved on meanwhile: whoever moved it announces
     kind = detail_type(post)
-    w.events.put_events(
-        Entries=[
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": kind,
-                "Detail": json.dumps(public_view(post), default=str),
-                "EventBusName": w.settings.event_bus_name or "default",
-            }
-        ]
-    )
+    try:
+        w.event_bus.publish(kind, public_view(post))
+    except EventPublishError:
+        # Not announced after all: the step's retry announces it.
+        w.posts.update_fields(
+            post["post_id"], {"announced": post.get("announced")}, w.now(), expected_status=status
+        )
+        raise
     w.metrics_count(kind.replace(" ", ""))

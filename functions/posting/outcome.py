@@ -11,7 +11,6 @@ hands its outcome to the workflow as its own result.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, TikTokRetryError
@@ -106,11 +105,8 @@ def _retry(w: Wiring, post: dict[str, Any], reason: str, *, note: str, resume: b
 
 
 def _answer_retry(w: Wiring, token: str, cause: str) -> None:
-    sfn = w.stepfunctions
-    try:
-        sfn.send_task_failure(taskToken=token, error=TikTokRetryError.__name__, cause=cause)
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
-        return  # the wait timed out: the polling that took over sees the post back before Init
+    # A wait that timed out already: the polling that took over sees the post back before Init.
+    w.workflow.fail(token, error=TikTokRetryError.__name__, cause=cause)
 
 
 def retry_pending(post: dict[str, Any]) -> bool:
@@ -154,15 +150,11 @@ def register_wait(w: Wiring, post_id: str, task_token: str) -> None:
 
 
 def _answer(w: Wiring, token: str, outcome: dict[str, Any] | None, failure: tuple[str, str] | None) -> None:
-    sfn = w.stepfunctions
-    try:
-        if outcome is not None:
-            sfn.send_task_success(taskToken=token, output=json.dumps(outcome))
-        elif failure is not None:
-            sfn.send_task_failure(taskToken=token, error=failure[0], cause=failure[1])
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
-        # The wait timed out already; the polling branch took over and will see the same outcome.
-        return
+    # A wait that timed out already is not answered: the polling branch took over and sees the same outcome.
+    if outcome is not None:
+        w.workflow.succeed(token, outcome)
+    elif failure is not None:
+        w.workflow.fail(token, error=failure[0], cause=failure[1])
 
 
 def check_status(w: Wiring, post_id: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ request finds the post no longer awaiting review and is shown where the post is 
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,6 @@ from functions.posting.errors import (
     ReauthRequiredError,
     TransientStepError,
 )
-from functions.posting.finish import EVENT_SOURCE
 from functions.posting.init import media_url
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.outcome import failure_of
@@ -107,30 +105,15 @@ def _announce(w: Wiring, post_id: str) -> None:
     post = w.posts.get(post_id)
     if post is None:
         return
-    w.events.put_events(
-        Entries=[
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": EVENT_AWAITING_REVIEW,
-                "Detail": json.dumps(public_view(post), default=str),
-                "EventBusName": w.settings.event_bus_name or "default",
-            }
-        ]
-    )
+    w.event_bus.publish(EVENT_AWAITING_REVIEW, public_view(post))
     w.metrics_count("PostAwaitingReview")
 
 
 def _answer(w: Wiring, token: str, *, failure: tuple[str, str] | None = None) -> bool:
     """Answer the workflow's task token; False when the wait had already ended (the link expired)."""
-    sfn = w.stepfunctions
-    try:
-        if failure is None:
-            sfn.send_task_success(taskToken=token, output=json.dumps({"reviewed": True}))
-        else:
-            sfn.send_task_failure(taskToken=token, error=failure[0], cause=failure[1])
-    except (sfn.exceptions.TaskTimedOut, sfn.exceptions.InvalidToken, sfn.exceptions.TaskDoesNotExist):
-        return False
-    return True
+    if failure is None:
+        return w.workflow.succeed(token, {"reviewed": True})
+    return w.workflow.fail(token, error=failure[0], cause=failure[1])
 
 
 # --------------------------------------------------------------------------------------------- answers

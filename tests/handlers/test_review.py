@@ -22,6 +22,7 @@ from functions.handlers.review import handler as review_handler
 from functions.review.links import sign
 from functions.settings import Settings
 from functions.store.accounts import Account
+from functions.store.events import EventBus
 from functions.tiktok.errors import TikTokQuotaError
 from functions.tiktok.models import CreatorInfo
 from tests.support.events import load_event
@@ -110,7 +111,7 @@ def review(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Review]:
     tiktok, events = FakeTikTok(), Events()
     monkeypatch.setattr(wiring.Wiring, "tiktok", property(lambda _self: tiktok))
     monkeypatch.setattr(wiring.Wiring, "access_tokens", property(lambda _self: FakeAccessTokens()))
-    monkeypatch.setattr(wiring.Wiring, "events", property(lambda _self: events))
+    monkeypatch.setattr(wiring.Wiring, "event_bus", property(lambda _self: EventBus(client=events)))  # type: ignore[arg-type]
     wiring.for_settings.cache_clear()
     world.wiring.accounts.put(
         Account("pub", "open-pub", "sandbox_public", "Sandbox Public", ["video.publish"], "connected")
