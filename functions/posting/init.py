@@ -120,7 +120,7 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
 
 
 def announced_by_webhook(manifest: PostManifest) -> bool:
-    """Whether TikTok sends a webhook when this post succeeds (tiktok-api.md §6.3)."""
+    """Whether TikTok sends a webhook when this post succeeds (docs/reference/tiktok-api.md §6.3)."""
     return manifest.mode == "inbox" or manifest.privacy_level == "PUBLIC_TO_EVERYONE"
 
 

@@ -21,7 +21,8 @@ VIDEO_CODECS = {"h264", "hevc", "vp8", "vp9"}
 PHOTO_FORMATS = {"jpeg", "webp"}
 MIN_FPS, MAX_FPS = 23.0, 60.0
 MIN_SIDE, MAX_SIDE = 360, 4096
-# "max 1080p" (reference §3.6): the short side at most 1080 px and the long side at most 1920 px.
+# "max 1080p" (docs/reference/tiktok-api.md §3.6): the short side at most 1080 px, the long side at most
+# 1920 px.
 PHOTO_MAX_SHORT, PHOTO_MAX_LONG = 1080, 1920
 DEFAULT_MAX_DURATION = 600
 

@@ -2,8 +2,8 @@
 
 Two methods: FILE_UPLOAD (we send the chunks) and PULL_FROM_URL (TikTok fetches a signed URL on the media
 domain). TikTok has been seen refusing one of them for reasons that say nothing about the post
-(tiktok-in-the-field.md §1): every multi-chunk FILE_UPLOAD of an app, for weeks ("The chunk size is
-invalid"); a pull from a domain TikTok has not verified yet (`url_ownership_unverified`). Such a refusal
+(docs/reference/tiktok-in-the-field.md §1): every multi-chunk FILE_UPLOAD of an app, for weeks ("The
+chunk size is invalid"); a pull from a domain TikTok has not verified yet (`url_ownership_unverified`). Such a refusal
 creates nothing at TikTok, so the init is made once more with the other method; the post records the
 method that was used and each refusal (`transfer`). Photos have only PULL_FROM_URL: no fallback.
 """

@@ -47,8 +47,8 @@ class ChunkRules:
 TIKTOK_RULES = ChunkRules()
 
 # Within 5-64 MB whichever MB TikTok means, and the single-chunk size a sender reports still working in
-# the field while multi-chunk inits were being refused (reference §3.1): files up to this size go in one
-# PUT. Fewer, larger PUTs are also faster.
+# the field while multi-chunk inits were being refused (docs/reference/tiktok-api.md §3.1): files up to
+# this size go in one PUT. Fewer, larger PUTs are also faster.
 DEFAULT_CHUNK_SIZE = 64_000_000
 
 

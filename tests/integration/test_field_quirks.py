@@ -1,6 +1,7 @@
-"""The workflow against TikTok as it behaves in the field, not only as documented (tiktok-in-the-field.md):
-every sandbox quirk in turn, each post published exactly once or failed with a reason that names what to do.
-(tests/integration/test_transfer_fallback.py: how the video is sent, and what happens when TikTok refuses it.)"""
+"""The workflow against TikTok as it behaves in the field, not only as documented
+(docs/reference/tiktok-in-the-field.md): every sandbox quirk in turn, each post published exactly once or
+failed with a reason that names what to do. (tests/integration/test_transfer_fallback.py: how the video is
+sent, and what happens when TikTok refuses it.)"""
 
 from __future__ import annotations
 
