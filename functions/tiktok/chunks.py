@@ -1,6 +1,6 @@
 """Chunk plan for FILE_UPLOAD: pure arithmetic from a file size to TikTok's chunk fields and byte ranges.
 
-TikTok's rules (reference/tiktok-api.md §3.1):
+TikTok's rules (docs/reference/tiktok-api.md §3.1):
 - `total_chunk_count = floor(video_size / chunk_size)`; the final chunk absorbs the remainder and may grow
   to 128 MB. A client using ceil() is wrong.
 - Every other chunk is 5-64 MB. A video under 5 MB goes whole (`chunk_size = video_size`, one chunk);

@@ -1,10 +1,10 @@
-"""The Content-Range header of the chunk upload protocol (reference/tiktok-api.md §3.2-3.3).
+"""The Content-Range header of the chunk upload protocol (docs/reference/tiktok-api.md §3.2-3.3).
 
 Requests carry `bytes {FIRST}-{LAST}/{TOTAL}` (inclusive, zero-based). Every TikTok response carries
 `bytes 0-{N}/{TOTAL}`: what it holds so far. HTTP (RFC 9110) reads N as the index of the last byte held;
 TikTok's Media Transfer Guide calls it "the number of bytes uploaded", and integrations report both
-(reference/tiktok-in-the-field.md §1). So an answer means one of two byte counts, and the uploader decides
-which against what it sent. Pure stdlib.
+(docs/reference/tiktok-in-the-field.md §1). So an answer means one of two byte counts, and the uploader
+decides which against what it sent. Pure stdlib.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 window, or give up with a reason a person understands. Classes mirror the kinds so a caller can
 `except TikTokQuotaError`, and every error also carries `.kind` for code that switches on it.
 
-Sources: reference/tiktok-api.md §1.3 (OAuth errors), §2 (envelope and per-endpoint codes), §3.3 (chunk
-PUT statuses), §7 (limits). Pure stdlib: the webhook and handlers import it without requests/pydantic.
+Sources: docs/reference/tiktok-api.md §1.3 (OAuth errors), §2 (envelope and per-endpoint codes), §3.3
+(chunk PUT statuses), §7 (limits). Pure stdlib: the webhook and handlers import it without requests/pydantic.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """TikTok's `fail_reason` values (status fetch and `post.publish.failed` webhooks) as kinds and sentences.
 
-Source: reference/tiktok-api.md §5.2. Pure stdlib.
+Source: docs/reference/tiktok-api.md §5.2. Pure stdlib.
 """
 
 from __future__ import annotations

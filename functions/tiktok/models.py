@@ -1,7 +1,7 @@
 """Request and response models for Login Kit and the Content Posting API (pydantic v2).
 
 Requests are strict (unknown fields are a bug); responses ignore fields TikTok may add. Field rules
-come from reference/tiktok-api.md §1.3 and §2; the names follow TikTok's, misspellings included where
+come from docs/reference/tiktok-api.md §1.3 and §2; the names follow TikTok's, misspellings included where
 TikTok sends them (`publicaly_available_post_id`).
 """
 

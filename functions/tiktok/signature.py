@@ -1,9 +1,10 @@
 """TikTok webhook signatures: `TikTok-Signature: t=<unix seconds>,s=<hex HMAC-SHA256>`.
 
-The signed payload is `<t>.<raw body>`, keyed with the app's client_secret (reference/tiktok-api.md §6.4).
-`verify` never raises on any header value: every malformed input is a rejection with a reason, so the
-webhook answers 401, never 500. It checks the signature's shape (64 ASCII hex digits) before comparing,
-because `hmac.compare_digest` raises on non-ASCII str (reliability-security.md §4.1), and compares bytes.
+The signed payload is `<t>.<raw body>`, keyed with the app's client_secret
+(docs/reference/tiktok-api.md §6.4). `verify` never raises on any header value: every malformed input is a
+rejection with a reason, so the webhook answers 401, never 500. It checks the signature's shape (64 ASCII
+hex digits) before comparing, because `hmac.compare_digest` raises TypeError on a str holding non-ASCII
+characters, and compares bytes.
 
 Pure stdlib: imported on the cold path of the webhook Lambda.
 """

@@ -1,6 +1,6 @@
 """ChunkUploader: streams a file from its source into TikTok's chunk PUTs, resumably.
 
-Protocol (reference/tiktok-api.md §3): PUT each chunk in order to the upload URL with Content-Range
+Protocol (docs/reference/tiktok-api.md §3): PUT each chunk in order to the upload URL with Content-Range
 `bytes FIRST-LAST/TOTAL` and Content-Length; 206 = more expected, 201 = all in; 403 = URL expired,
 404 = no such upload, 416 = Content-Range does not match TikTok's progress, 5xx = retry the chunk.
 Every response's `Content-Range: bytes 0-N/TOTAL` is TikTok's own count, and we follow it. N is read

@@ -1,4 +1,4 @@
-"""Chunk plan: TikTok's rules (reference/tiktok-api.md §3.1) as examples and as properties."""
+"""Chunk plan: TikTok's rules (docs/reference/tiktok-api.md §3.1) as examples and as properties."""
 
 from __future__ import annotations
 
