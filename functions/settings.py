@@ -13,7 +13,7 @@ from enum import StrEnum
 
 
 class AppStatus(StrEnum):
-    """What TikTok has approved for this deployment's app (design.md, operating modes)."""
+    """What TikTok has approved for this deployment's app (README.md, "Deploying for real": `app_status`)."""
 
     UNAUDITED = "unaudited"
     AUDITED = "audited"

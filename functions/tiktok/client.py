@@ -1,6 +1,7 @@
 """TikTokClient: the only code in the Lambdas that calls TikTok's Login Kit and Content Posting API.
 
-Two retry regimes, by what a repeated request can do (reliability-security.md RL-2, ID-4, OA-4):
+Two retry regimes, by what a repeated request can do (docs/decisions.md, "never re-initialise an unknown
+outcome"):
 - Idempotent reads (creator_info, status fetch, user info, revoke): retried on connection errors,
   timeouts, 429 and 5xx with full-jitter backoff, a bounded number of times, honouring Retry-After.
 - Calls with effects (video/photo init, code exchange, token refresh): retried only when the request

@@ -1,6 +1,6 @@
 """One source stream cut into chunk bodies, read ahead by a thread through a bounded queue.
 
-Why (reference/upload-path-measurements.md): one GET from the resume offset, read in 1-4 MiB blocks by
+Why (docs/decisions.md, "the upload keeps one reader thread"; bench/README.md): one GET from the resume offset, read in 1-4 MiB blocks by
 a reader thread while the socket writes the previous block, reaches the speed of the slower side;
 a ranged GET per chunk or a whole chunk in memory is 5-50x slower. Memory stays at most
 (queue_depth + 2) * block_size whatever the file or chunk size: `queue_depth` blocks waiting, one

@@ -1,7 +1,7 @@
 """Everything the runtime changes inside moto (besides running Lambda handlers, see lambdas.py). Each
 function returns patches with start()/stop(), active only while a LocalAws runs.
 
-Step Functions (shared/reference/asl-in-moto.md):
+Step Functions (where moto runs a state machine differently from AWS):
 - fast time: Wait states and Retry back-offs return at once; TimeoutSeconds (task and machine) stays real;
 - JSONata: moto ships no evaluator; jsonata-python is plugged in when it is installed;
 - the interpreter's ERROR log of every caught failure is silenced (the history keeps them);

@@ -284,7 +284,7 @@ class LocalAws:
         return self._lambdas.call(self._deployed.function(name), event)
 
     def start_execution(self, execution_input: Mapping[str, Any], name: str | None = None) -> str:
-        """Start the stack's state machine (always named: moto needs a name, see asl-in-moto.md)."""
+        """Start the stack's state machine (always named: moto's StartExecution needs a name)."""
         response = self.in_process_client("stepfunctions").start_execution(
             stateMachineArn=self.state_machine_arn,
             name=name or str(uuid.uuid4()),

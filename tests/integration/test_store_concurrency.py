@@ -1,7 +1,7 @@
 """The stores' conditional writes under real concurrency, on dynalite (per-item atomic like DynamoDB).
 
-In-process moto applies conditional writes without a lock, so it cannot show these properties
-(shared/reference/reliability-security.md, 4.3). Each test releases its threads together from a
+In-process moto applies conditional writes without a lock, so it cannot show these properties (it let
+a naive quota reservation overshoot its limit in most runs; docs/decisions.md, "quota as slot ledgers"). Each test releases its threads together from a
 barrier and then checks the outcome exactly; a deliberately naive reservation shows that the same
 harness catches a lost update.
 """

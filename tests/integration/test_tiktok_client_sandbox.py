@@ -112,7 +112,7 @@ def test_uploads_around_chunk_boundaries_arrive_byte_identical(
     assert len(puts) == plan.total_chunk_count
     for put, (first, last) in zip(puts, plan.ranges, strict=True):
         headers = {k.lower(): v for k, v in put["headers"].items()}
-        assert "transfer-encoding" not in headers  # the requests trap of upload-path-measurements.md
+        assert "transfer-encoding" not in headers  # requests sends both for a generator body
         assert headers["content-length"] == str(last - first + 1)
         assert headers["content-range"] == f"bytes {first}-{last}/{size}"
 

@@ -1,6 +1,6 @@
 """A dynalite server (DynamoDB on LevelDB, in memory) on a free loopback port, for tests that need
 DynamoDB's per-item atomicity: in-process moto does not apply conditional writes atomically across
-threads (shared/reference/reliability-security.md, 4.3).
+threads (docs/decisions.md, "quota as slot ledgers").
 
 Use from a test module: `from tests.support.dynalite import dynalite_endpoint, dynalite_client`.
 """
