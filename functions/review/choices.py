@@ -2,7 +2,7 @@
 
 The page keeps the same rules in the browser (a disabled Post button, disabled options), but only as a
 convenience: a submission is accepted only when `problems()` finds nothing, against creator_info fetched
-again at the moment of posting (reference/tiktok-direct-post-ux.md §2 A5 and §6). Nothing is silently
+again at the moment of posting (docs/reference/tiktok-direct-post-ux.md §2 A5 and §6). Nothing is silently
 corrected: a choice the rules do not allow is refused with a sentence naming the rule.
 
 The strings marked "exact" are the ones TikTok requires word for word.

@@ -1,4 +1,4 @@
-"""The server's rules for a review submission (reference/tiktok-direct-post-ux.md §10), each named."""
+"""The server's rules for a review submission (docs/reference/tiktok-direct-post-ux.md §10), each named."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The review page's HTML against TikTok's checklist (reference/tiktok-direct-post-ux.md §10), and its
+"""The review page's HTML against TikTok's checklist (docs/reference/tiktok-direct-post-ux.md §10), and its
 security headers: no third-party assets, only our own hashed script and style."""
 
 from __future__ import annotations
