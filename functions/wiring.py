@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from functions.tracing import trace_calls
 
@@ -33,19 +35,39 @@ if TYPE_CHECKING:
     from functions.tiktok.upload import ChunkUploader
 
 
-class Wiring:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+class Clock(Protocol):
+    def now(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
 
-    # The one source of time for every step (design: "time is injectable"). The local run's virtual clock
-    # replaces both, so a day of quota waiting passes in a moment for stores, tokens and budgets alike.
-    @staticmethod
-    def now() -> int:
-        return int(time.time())
 
-    @staticmethod
-    def sleep(seconds: float) -> None:
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+class Wiring:
+    """Every port the logic uses, built on first use; any of them can be given instead (`ports`, or
+    `overrides()` for the Wirings handlers build): a test's fake TikTok, the local run's virtual clock."""
+
+    def __init__(self, settings: Settings, **ports: object) -> None:
+        self.settings = settings
+        _check_ports(ports)
+        self.__dict__.update(ports)  # a cached_property finds its value in the instance first
+
+    @cached_property
+    def clock(self) -> Clock:
+        """The one source of time for every step: the local run's virtual clock replaces it, so a day of
+        quota waiting passes in a moment for stores, tokens and budgets alike."""
+        return SystemClock()
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
 
     def _clock(self) -> float:
         return float(self.now())
@@ -214,7 +236,33 @@ def for_settings(settings: Settings) -> Wiring:
 
 @lru_cache(maxsize=32)
 def _wiring(settings: Settings, _credentials: str) -> Wiring:
-    return Wiring(settings)
+    return Wiring(settings, **_OVERRIDES)
 
 
 for_settings.cache_clear = _wiring.cache_clear  # type: ignore[attr-defined]
+
+# The ports a Wiring builds (each a cached_property) and so can be given instead.
+PORTS = tuple(name for name, value in vars(Wiring).items() if isinstance(value, cached_property))
+_OVERRIDES: dict[str, object] = {}
+
+
+def _check_ports(ports: dict[str, object]) -> None:
+    unknown = sorted(set(ports) - set(PORTS))
+    if unknown:
+        raise TypeError(f"not a port of Wiring: {', '.join(unknown)}; ports: {', '.join(PORTS)}")
+
+
+@contextmanager
+def overrides(**ports: object) -> Iterator[None]:
+    """Every Wiring that `for_settings` builds meanwhile uses these ports (the handlers' Wirings): for tests
+    and the local runtime. Wirings built before keep theirs, so the cache is cleared on the way in and out."""
+    _check_ports(ports)
+    previous = dict(_OVERRIDES)
+    _OVERRIDES.update(ports)
+    _wiring.cache_clear()
+    try:
+        yield
+    finally:
+        _OVERRIDES.clear()
+        _OVERRIDES.update(previous)
+        _wiring.cache_clear()

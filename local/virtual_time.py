@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from unittest import mock
 
+from functions import wiring
+
 Mode = Literal["jump", "events"]
 MODES: tuple[Mode, ...] = ("jump", "events")
 
@@ -128,6 +130,19 @@ class _ClockSleep:
         self.sleep = sleep
 
 
+class FunctionsClock:
+    """The virtual clock as the functions' Wiring reads it: a sleep moves it at once."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    def now(self) -> float:
+        return self._clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        self._clock.advance(seconds)
+
+
 @contextmanager
 def installed(clock: VirtualClock, events: EventClock | None = None) -> Iterator[None]:
     """The functions and moto's Step Functions interpreter on `clock` (with `events`: the events mode)."""
@@ -155,8 +170,7 @@ def installed(clock: VirtualClock, events: EventClock | None = None) -> Iterator
 
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(timestamp.Timestamp, "_get_wait_seconds", timestamp_seconds))
-        stack.enter_context(mock.patch("functions.wiring.Wiring.now", staticmethod(lambda: int(clock.now()))))
-        stack.enter_context(mock.patch("functions.wiring.Wiring.sleep", staticmethod(clock.advance)))
+        stack.enter_context(wiring.overrides(clock=FunctionsClock(clock)))
         if events is None:
             stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", jump_wait))
         else:

@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -79,12 +79,26 @@ class Events:
         return {"FailedEntryCount": 0}
 
 
+class MovableClock:
+    """The functions' clock, which a test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 @dataclass
 class Review:
     world: World
     tiktok: FakeTikTok
     events: Events
     monkeypatch: pytest.MonkeyPatch
+    clock: MovableClock
 
     @property
     def w(self) -> wiring.Wiring:
@@ -109,15 +123,19 @@ def review(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Review]:
     }.items():
         monkeypatch.setenv(name, value)
     tiktok, events = FakeTikTok(), Events()
-    monkeypatch.setattr(wiring.Wiring, "tiktok", property(lambda _self: tiktok))
-    monkeypatch.setattr(wiring.Wiring, "access_tokens", property(lambda _self: FakeAccessTokens()))
-    monkeypatch.setattr(wiring.Wiring, "event_bus", property(lambda _self: EventBus(client=events)))  # type: ignore[arg-type]
-    wiring.for_settings.cache_clear()
+    clock = MovableClock()
+    ports = {
+        "tiktok": tiktok,
+        "access_tokens": FakeAccessTokens(),
+        "event_bus": EventBus(client=events),  # type: ignore[arg-type]
+        "clock": clock,
+    }
+    world = replace(world, wiring=wiring.Wiring(world.settings, **ports))
     world.wiring.accounts.put(
         Account("pub", "open-pub", "sandbox_public", "Sandbox Public", ["video.publish"], "connected")
     )
-    yield Review(world, tiktok, events, monkeypatch)
-    wiring.for_settings.cache_clear()
+    with wiring.overrides(**ports):
+        yield Review(world, tiktok, events, monkeypatch, clock)
 
 
 def _post(r: Review, post_id: str, *, kind: str = "video", duration: float = 12.5, **settings: Any) -> None:
@@ -531,7 +549,7 @@ def test_discard_cancels_the_post_and_ends_its_workflow(review: Review) -> None:
 
 def test_an_expired_link_is_gone(review: Review) -> None:
     _arn, url = _waiting(review)
-    review.monkeypatch.setattr(wiring.Wiring, "now", staticmethod(lambda: NOW + 7200))
+    review.clock.offset = 7200
     for method, form in (("GET", None), ("POST", _form())):
         response = _http(method, url, form)
         assert response["statusCode"] == 410 and "expired" in _text(response)

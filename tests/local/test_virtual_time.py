@@ -13,7 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.wiring import Wiring
+from functions.settings import Settings
+from functions.wiring import for_settings
 from local.embedded import EmbeddedSystem
 from local.virtual_time import EventClock, VirtualClock, installed
 
@@ -147,7 +148,7 @@ def test_a_timestamp_wait_counts_from_the_virtual_clock(mode: str) -> None:
         while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
             assert time.monotonic() < deadline, "the wait did not end"
             time.sleep(0.05)
-        assert Wiring.now() == int(clock.now())  # the functions read the same clock
+        assert for_settings(Settings.from_env_dict({})).now() == int(clock.now())  # the functions read it too
         assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"
     assert DAY + 3600 <= _offset(clock) < DAY + 3600 + 5
 
