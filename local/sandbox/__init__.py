@@ -1,4 +1,4 @@
-"""A local TikTok: Login Kit and the Content Posting API as reference/tiktok-api.md describes them.
+"""A local TikTok: Login Kit and the Content Posting API as docs/reference/tiktok-api.md describes them.
 
 Start it with `python -m local.sandbox --port PORT ...` or in-process with `SandboxServer(config).start()`;
 docs/sandbox.md lists every flag, control and fault.

@@ -1,4 +1,5 @@
-"""FILE_UPLOAD chunk arithmetic (tiktok-api.md §3.1), checked at init so a 4 GB video never has to be
+"""FILE_UPLOAD chunk arithmetic (docs/reference/tiktok-api.md §3.1), checked at init so a 4 GB video never
+has to be
 sent to be refused. "MB" is read as 2^20 bytes: the docs call 4,194,304 bytes "4 MB"."""
 
 from __future__ import annotations

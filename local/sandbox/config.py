@@ -16,7 +16,7 @@ from local.sandbox.quirks import check_quirks
 
 __all__ = ["Creator", "Faults", "SandboxConfig", "default_creators", "load_config"]
 
-# tiktok-api.md §5.2: what a post may fail with; fail_next_posts may only name these.
+# docs/reference/tiktok-api.md §5.2: what a post may fail with; fail_next_posts may only name these.
 FAIL_REASONS = frozenset(
     {
         "file_format_check_failed",
@@ -228,8 +228,8 @@ class SandboxConfig:
 
 
 def _check_redirect_uri(uri: str) -> None:
-    # tiktok-api.md §1.1: shorter than 512 characters, absolute, static (no query, no fragment);
-    # https for web apps, or http(s) on localhost/127.0.0.1 with a port (desktop, `*` allowed).
+    # docs/reference/tiktok-api.md §1.1: shorter than 512 characters, absolute, static (no query, no
+    # fragment); https for web apps, or http(s) on localhost/127.0.0.1 with a port (desktop, `*` allowed).
     if len(uri) >= 512:
         raise ValueError(f"redirect URI must be shorter than 512 characters: {uri[:40]!r}...")
     parts = urlsplit(uri.replace(":*", ":0", 1))

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from collections import defaultdict
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from local.sandbox import lifecycle, oauth
+from local.sandbox import display, lifecycle, oauth
 from local.sandbox.config import Faults
 from local.sandbox.creators import Creator
+from local.sandbox.ids import new_post_id
 from local.sandbox.oauth import KNOWN_SCOPES
 from local.sandbox.quirks import check_quirks
-from local.sandbox.state import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, Post
+from local.sandbox.state import PUBLISH_COMPLETE, SEND_TO_USER_INBOX, ElsewhereVideo, Post
 from local.sandbox.wire import Request, Response, json_response
 
 if TYPE_CHECKING:
     from local.sandbox.app import SandboxApp
 
 PREFIX = "/_sandbox/"
+ELSEWHERE_KEYS = frozenset({"title", "description", "privacy", "created_at", "duration"})
+PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
+DEFAULT_ELSEWHERE_DURATION = 15
 
 
 def _fail(status: int, message: str) -> Response:
@@ -95,6 +100,8 @@ def _route(app: SandboxApp, req: Request, parts: list[str]) -> Response:  # noqa
         return _mint_tokens(app, _json_body(req))
     if head == "avatars" and method == "GET" and len(parts) == 2:
         return Response(200, _avatar_jpeg(), "image/jpeg")
+    if head == "covers" and method == "GET" and len(parts) == 2:
+        return _cover(app, req)
     if head == "config" and method == "GET":
         return json_response(200, _public_config(app))
     return _fail(404, f"no sandbox control {method} {req.path}")
@@ -158,6 +165,8 @@ def _creators(app: SandboxApp, req: Request, rest: list[str]) -> Response:
         creator = Creator.from_dict(_json_body(req))
         app.put_creator(creator, app.clock.now())
         return json_response(200, creator.to_dict())
+    if len(rest) == 2 and rest[1] == "videos" and req.method == "POST":
+        return _post_elsewhere(app, rest[0], _json_body(req))
     if len(rest) == 2 and rest[1] == "deauthorize" and req.method == "POST":
         with app.state.lock:
             creator_found = app.state.creators.get(rest[0])
@@ -169,6 +178,71 @@ def _creators(app: SandboxApp, req: Request, rest: list[str]) -> Response:
         lifecycle.remove_authorization(app, creator_found.open_id, reason)
         return json_response(200, {"deauthorized": creator_found.username, "reason": reason})
     return _fail(404, f"no sandbox control {req.method} {req.path}")
+
+
+def _post_elsewhere(app: SandboxApp, username: str, body: dict[str, Any]) -> Response:
+    """The creator posts a video without this client (the TikTok app, another app); the Display API
+    lists it when it is public."""
+    unknown = sorted(set(body) - ELSEWHERE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown video field(s): {', '.join(unknown)}")
+    now = app.clock.now()
+    with app.state.lock:
+        creator = app.state.creators.get(username)
+        if creator is None:
+            return _fail(404, "no such creator")
+        video = ElsewhereVideo(
+            video_id=str(new_post_id()),
+            open_id=creator.open_id,
+            username=creator.username,
+            title=_text(body, "title"),
+            description=_text(body, "description"),
+            privacy_level=_elsewhere_privacy(body, creator),
+            created_at=_created_at(body, now),
+            duration=_positive_int(body, "duration", DEFAULT_ELSEWHERE_DURATION),
+        )
+        return json_response(200, display.add_elsewhere_video(app, video, now))
+
+
+def _text(body: dict[str, Any], key: str) -> str:
+    value = body.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string")
+    return value
+
+
+def _elsewhere_privacy(body: dict[str, Any], creator: Creator) -> str:
+    privacy = body.get("privacy", "PUBLIC_TO_EVERYONE")
+    if privacy not in PRIVACY_LEVELS:
+        raise ValueError(f"privacy must be one of {', '.join(PRIVACY_LEVELS)}")
+    if creator.private and privacy == "PUBLIC_TO_EVERYONE":
+        raise ValueError("a private account cannot post PUBLIC_TO_EVERYONE")
+    return str(privacy)
+
+
+def _created_at(body: dict[str, Any], now: float) -> float:
+    """When it was posted (unix seconds on the sandbox clock): now unless said, never in the future."""
+    value = body.get("created_at", now)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError("created_at must be unix seconds")
+    if not 0 <= value <= now:
+        raise ValueError("created_at must be between 0 and the sandbox's now")
+    return float(value)
+
+
+def _positive_int(body: dict[str, Any], key: str, default: int) -> int:
+    value = body.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{key} must be a positive integer")
+    return value
+
+
+def _cover(app: SandboxApp, req: Request) -> Response:
+    """The image behind a video's cover_image_url; like TikTok's CDN links it stops at x-expires."""
+    expires = (req.query.get("x-expires") or [""])[-1]
+    if not expires.isdigit() or int(expires) <= app.clock.now():
+        return _fail(403, "the cover URL has expired")
+    return Response(200, _avatar_jpeg(), "image/jpeg")
 
 
 def _mint_tokens(app: SandboxApp, body: dict[str, Any]) -> Response:

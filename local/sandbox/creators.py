@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-# tiktok-api.md §2.2: the options creator_info offers for public and private accounts.
+# docs/reference/tiktok-api.md §2.2: the options creator_info offers for public and private accounts.
 PUBLIC_PRIVACY_OPTIONS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
 PRIVATE_PRIVACY_OPTIONS = ("FOLLOWER_OF_CREATOR", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY")
 # §7.2: an unaudited client may only post SELF_ONLY.
@@ -34,6 +34,12 @@ class Creator:
     unaudited_client: bool = False
     app_version: str = "35.1.0"  # photo MEDIA_UPLOAD needs >= 31.8 (§2.5)
     union_id: str = ""
+    # Profile and stats for /v2/user/info/. follower_count is this base plus followers the
+    # creator's public videos win as their views grow (display.py).
+    bio_description: str = ""
+    is_verified: bool = False
+    follower_base: int = 0
+    following_count: int = 0
 
     def __post_init__(self) -> None:
         if not self.username or not self.open_id:
@@ -44,6 +50,8 @@ class Creator:
             raise ValueError(f"{self.username}: posts_today cannot be negative")
         if self.post_cap is not None and self.post_cap < 0:
             raise ValueError(f"{self.username}: post_cap cannot be negative")
+        if self.follower_base < 0 or self.following_count < 0:
+            raise ValueError(f"{self.username}: follower_base and following_count cannot be negative")
         if not self.union_id:
             self.union_id = f"union-{self.open_id}"
 
@@ -98,9 +106,10 @@ _BOOL_FIELDS = {
     "stitch_disabled",
     "banned",
     "unaudited_client",
+    "is_verified",
 }
-_INT_FIELDS = {"max_video_post_duration_sec", "posts_today"}
-_STR_FIELDS = {"username", "nickname", "open_id", "app_version", "union_id"}
+_INT_FIELDS = {"max_video_post_duration_sec", "posts_today", "follower_base", "following_count"}
+_STR_FIELDS = {"username", "nickname", "open_id", "app_version", "union_id", "bio_description"}
 
 
 def _check_field_type(name: str, value: Any) -> None:
@@ -126,6 +135,10 @@ def default_creators() -> list[Creator]:
             open_id="open-id-public-0001",
             private=False,
             max_video_post_duration_sec=600,
+            bio_description="Posts from the sandbox",
+            is_verified=True,
+            follower_base=1200,
+            following_count=85,
         ),
         Creator(
             username="sandbox_private",
@@ -134,6 +147,8 @@ def default_creators() -> list[Creator]:
             private=True,
             max_video_post_duration_sec=300,
             comment_disabled=True,
+            follower_base=40,
+            following_count=12,
         ),
         Creator(
             username="sandbox_capped",

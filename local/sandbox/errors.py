@@ -1,4 +1,5 @@
-"""The two error shapes TikTok answers with (tiktok-api.md §1.3 flat OAuth errors, §2.1 the v2 envelope)."""
+"""The two error shapes TikTok answers with (docs/reference/tiktok-api.md §1.3 flat OAuth errors, §2.1 the v2
+envelope)."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def oauth_error_body(err: OAuthError) -> dict[str, Any]:
     return {"error": err.error, "error_description": err.description, "log_id": new_log_id()}
 
 
-# Shorthands for the generic v2 codes (tiktok-api.md §2.1). `invalid_params` is the spelling real
-# traffic uses, not the `invalid_param` of the Content Posting pages.
+# Shorthands for the generic v2 codes (docs/reference/tiktok-api.md §2.1). `invalid_params` is the spelling
+# real traffic uses, not the `invalid_param` of the Content Posting pages.
 def invalid_params(message: str) -> ApiError:
     return ApiError(400, "invalid_params", message)
 

@@ -1,4 +1,5 @@
-"""Identifiers shaped like TikTok's examples (tiktok-api.md §8): log ids, tokens, publish ids, codes."""
+"""Identifiers shaped like TikTok's examples (docs/reference/tiktok-api.md §8): log ids, tokens, publish ids,
+codes."""
 
 from __future__ import annotations
 

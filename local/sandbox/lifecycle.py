@@ -1,4 +1,5 @@
-"""What happens to a post once its bytes are in (tiktok-api.md §3.7, §5, §6.3): the media checks,
+"""What happens to a post once its bytes are in (docs/reference/tiktok-api.md §3.7, §5, §6.3): the media
+checks,
 then, after a scaled processing delay, PUBLISH_COMPLETE (direct) or SEND_TO_USER_INBOX (inbox), the
 public post id after moderation, and the webhooks for each step. As documented, a direct post's
 success is announced only by `post.publish.publicly_available`, and only for a public post;
@@ -92,6 +93,7 @@ def _publicly_available(app: SandboxApp, post: Post) -> None:
             return
         post_id = new_post_id()
         post.post_ids.append(post_id)
+        post.public_at.append(app.clock.now())
         post.publicly_available = True
         post.history.append(
             {"at": app.clock.now(), "status": post.status, "fail_reason": "", "note": "public"}

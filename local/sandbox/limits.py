@@ -1,4 +1,5 @@
-"""Counting windows: the per-token sliding minute (tiktok-api.md §7.1) and the 24-hour caps (§7.2)."""
+"""Counting windows: the per-token sliding minute (docs/reference/tiktok-api.md §7.1) and the 24-hour caps
+(§7.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Media checks TikTok runs after the bytes are in (tiktok-api.md §3.5, §3.6), with its fail_reason values.
+"""Media checks TikTok runs after the bytes are in (docs/reference/tiktok-api.md §3.5, §3.6), with its
+fail_reason values.
 
 Videos are opened with PyAV (FFmpeg) and one frame is decoded, so a file that only looks like a
 video fails too. Photos are opened with Pillow.

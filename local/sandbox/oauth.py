@@ -1,4 +1,4 @@
-"""Login Kit (tiktok-api.md §1): the consent page, the token endpoint and revoke.
+"""Login Kit (docs/reference/tiktok-api.md §1): the consent page, the token endpoint and revoke.
 
 OAuth answers are flat JSON, never the v2 envelope. Refresh tokens rotate strictly (§0): every
 refresh returns a new one and the old one stops working; a rotated token inherits the expiry of the

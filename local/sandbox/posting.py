@@ -1,4 +1,5 @@
-"""The Content Posting API (tiktok-api.md §2): creator_info, the three inits, status fetch, cancel,
+"""The Content Posting API (docs/reference/tiktok-api.md §2): creator_info, the three inits, status fetch,
+cancel,
 plus /v2/user/info/ for Login Kit clients. Every answer uses the v2 envelope (§2.1)."""
 
 from __future__ import annotations
@@ -472,34 +473,3 @@ USER_FIELDS = {
     "likes_count": "user.info.stats",
     "video_count": "user.info.stats",
 }
-
-
-def user_info(app: SandboxApp, req: Request) -> Response:
-    token = authenticate(app, req, endpoints.USER_INFO, ())
-    raw = (req.query.get("fields") or [""])[-1]
-    fields = [f.strip() for f in raw.split(",") if f.strip()]
-    if not fields or any(f not in USER_FIELDS for f in fields):
-        raise invalid_params("fields must list known user fields, comma separated.")
-    for field_name in fields:
-        if USER_FIELDS[field_name] not in token.scopes:
-            raise scope_not_authorized(USER_FIELDS[field_name])
-    with app.state.lock:
-        creator = _creator(app, token)
-    avatar = f"{app.base_url}/_sandbox/avatars/{creator.username}.jpeg"
-    values: dict[str, Any] = {
-        "open_id": creator.open_id,
-        "union_id": creator.union_id,
-        "avatar_url": avatar,
-        "avatar_url_100": avatar,
-        "avatar_large_url": avatar,
-        "display_name": creator.nickname,
-        "username": creator.username,
-        "bio_description": "",
-        "profile_deep_link": f"https://www.tiktok.com/@{creator.username}",
-        "is_verified": False,
-        "follower_count": 0,
-        "following_count": 0,
-        "likes_count": 0,
-        "video_count": 0,
-    }
-    return ok({"user": {f: values[f] for f in fields}})

@@ -1,4 +1,4 @@
-"""PULL_FROM_URL (tiktok-api.md §4): ownership of the URL, then the download itself.
+"""PULL_FROM_URL (docs/reference/tiktok-api.md §4): ownership of the URL, then the download itself.
 
 The sandbox fetches with one plain GET, follows no redirect (any 3xx fails the post, as at TikTok),
 and gives up after `pull_timeout` sandbox seconds. Local media servers speak plain HTTP, so http://

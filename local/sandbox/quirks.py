@@ -1,5 +1,5 @@
 """Behaviours reported from real integrations where TikTok differs from its docs
-(shared/reference/tiktok-in-the-field.md), each switched on by name. Off, the sandbox follows the docs.
+(docs/reference/tiktok-in-the-field.md), each switched on by name. Off, the sandbox follows the docs.
 
 `python -m local.sandbox --quirks content_range_count,multi_chunk_refused`, `SandboxConfig(quirks=[...])`,
 or `EmbeddedSystem(sandbox_config={"quirks": [...]})`.

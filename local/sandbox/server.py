@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.sandbox import controls, endpoints, oauth, posting, upload
+from local.sandbox import controls, display, endpoints, oauth, posting, upload
 from local.sandbox.app import SandboxApp
 from local.sandbox.authorize_page import error_page
 from local.sandbox.clock import SandboxClock
@@ -43,7 +43,9 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("POST", endpoints.AUTHORIZE): oauth.authorize_post,
     ("POST", endpoints.TOKEN): oauth.token,
     ("POST", endpoints.REVOKE): oauth.revoke,
-    ("GET", endpoints.USER_INFO): posting.user_info,
+    ("GET", endpoints.USER_INFO): display.user_info,
+    ("POST", endpoints.VIDEO_LIST): display.video_list,
+    ("POST", endpoints.VIDEO_QUERY): display.video_query,
     ("POST", endpoints.CREATOR_INFO): posting.creator_info,
     ("POST", endpoints.VIDEO_INIT): posting.video_init,
     ("POST", endpoints.INBOX_VIDEO_INIT): posting.inbox_video_init,

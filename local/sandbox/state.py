@@ -12,7 +12,7 @@ from typing import Any
 from local.sandbox.creators import Creator
 from local.sandbox.limits import SlidingWindow
 
-# tiktok-api.md §5.1
+# docs/reference/tiktok-api.md §5.1
 PROCESSING_UPLOAD = "PROCESSING_UPLOAD"
 PROCESSING_DOWNLOAD = "PROCESSING_DOWNLOAD"
 SEND_TO_USER_INBOX = "SEND_TO_USER_INBOX"
@@ -131,6 +131,7 @@ class Post:
     files: list[MediaFile] = field(default_factory=list)
     probe: list[dict[str, Any]] = field(default_factory=list)
     post_ids: list[int] = field(default_factory=list)
+    public_at: list[float] = field(default_factory=list)  # when each of post_ids was minted
     publicly_available: bool = False
     completions: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -194,6 +195,21 @@ class Post:
 
 
 @dataclass
+class ElsewhereVideo:
+    """A video the creator posted without this client (the TikTok app, another app), made by
+    POST /_sandbox/creators/<username>/videos. Only PUBLIC_TO_EVERYONE ones reach the Display API."""
+
+    video_id: str
+    open_id: str
+    username: str
+    title: str
+    description: str
+    privacy_level: str
+    created_at: float
+    duration: int
+
+
+@dataclass
 class SandboxState:
     creators: dict[str, Creator] = field(default_factory=dict)  # by username
     codes: dict[str, AuthCode] = field(default_factory=dict)
@@ -202,6 +218,7 @@ class SandboxState:
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     posts: dict[str, Post] = field(default_factory=dict)  # by publish_id, in creation order
     uploads: dict[str, str] = field(default_factory=dict)  # upload_id -> publish_id
+    elsewhere_videos: list[ElsewhereVideo] = field(default_factory=list)
     # Direct Post inits per open_id (24 h cap, §7.2) and when each open_id last posted directly
     # through unaudited rules (the 5-user cap).
     direct_posts: dict[str, list[float]] = field(default_factory=dict)
@@ -226,6 +243,7 @@ def clear_state(state: SandboxState) -> None:
         state.refresh_tokens.clear()
         state.posts.clear()
         state.uploads.clear()
+        state.elsewhere_videos.clear()
         state.direct_posts.clear()
         state.unaudited_posters.clear()
         state.active_posters.clear()

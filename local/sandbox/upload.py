@@ -1,4 +1,5 @@
-"""The upload URL (tiktok-api.md §3.2-§3.4): sequential chunk PUTs, 206 then 201, 416 on a range that
+"""The upload URL (docs/reference/tiktok-api.md §3.2-§3.4): sequential chunk PUTs, 206 then 201, 416 on a
+range that
 does not match progress, 403 once the URL is an hour old, `Content-Range` progress on every answer.
 
 Bytes go straight to a file in blocks and the SHA-256 is computed as they pass (chunk_sink.py), so

@@ -1,4 +1,5 @@
-"""Signed webhook deliveries, at least once (tiktok-api.md §6): retries with exponential backoff on
+"""Signed webhook deliveries, at least once (docs/reference/tiktok-api.md §6): retries with exponential
+backoff on
 anything but HTTP 200 for up to 72 h, an optional duplicate of every delivery."""
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ MakeSandbox = Callable[..., tuple[SandboxServer, "Api"]]
 
 
 def assert_envelope(response: requests.Response, status: int, code: str) -> dict[str, Any]:
-    """TikTok's v2 envelope (tiktok-api.md §2.1) with the given HTTP status and error.code."""
+    """TikTok's v2 envelope (docs/reference/tiktok-api.md §2.1) with the given HTTP status and error.code."""
     assert response.status_code == status, (response.status_code, response.text[:500])
     assert response.headers["Content-Type"].startswith("application/json")
     body: dict[str, Any] = response.json()
@@ -203,7 +203,27 @@ class Api:
         assert answer.status_code == 201, answer.text
         return str(init.json()["data"]["publish_id"])
 
+    # --- Display API -----------------------------------------------------------------------
+    def video_list(self, token: str | None, fields: str = "id", body: Any = None) -> requests.Response:
+        return self.call(f"/v2/video/list/?fields={fields}", token, body)
+
+    def video_query(self, token: str | None, video_ids: Any, fields: str = "id") -> requests.Response:
+        return self.call(f"/v2/video/query/?fields={fields}", token, {"filters": {"video_ids": video_ids}})
+
+    def user_info(self, token: str, fields: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"}
+        return self.http.get(f"{self.base}/v2/user/info/?fields={fields}", headers=headers)
+
     # --- /_sandbox/ --------------------------------------------------------------------------
+    def post_elsewhere(self, creator: str = "sandbox_public", **video: Any) -> dict[str, Any]:
+        """A video the creator posts without this client; the answer describes it (its `id`)."""
+        response = self.http.post(f"{self.base}/_sandbox/creators/{creator}/videos", json=video)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def now(self) -> float:
+        return float(self.http.get(f"{self.base}/_sandbox/clock").json()["now"])
+
     def inspect(self, publish_id: str) -> dict[str, Any]:
         response = self.http.get(f"{self.base}/_sandbox/posts/{publish_id}")
         assert response.status_code == 200, response.text

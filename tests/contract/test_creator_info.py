@@ -1,4 +1,4 @@
-"""creator_info against reference/tiktok-api.md §2.2, §7.1 and §7.2."""
+"""creator_info against docs/reference/tiktok-api.md §2.2, §7.1 and §7.2."""
 
 from __future__ import annotations
 

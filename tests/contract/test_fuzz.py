@@ -1,4 +1,4 @@
-"""Bad requests always get TikTok's error shapes and never a 5xx (reference/tiktok-api.md §1.3, §2.1):
+"""Bad requests always get TikTok's error shapes and never a 5xx (docs/reference/tiktok-api.md §1.3, §2.1):
 garbage JSON and form bodies, odd headers, wrong methods and paths, malformed HTTP."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Login Kit against reference/tiktok-api.md §0 and §1: consent page, code exchange, refresh, revoke."""
+"""Login Kit against docs/reference/tiktok-api.md §0 and §1: consent page, code exchange, refresh, revoke."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Media checks after the bytes are in (reference/tiktok-api.md §3.5, §3.6) with §5.2 fail reasons."""
+"""Media checks after the bytes are in (docs/reference/tiktok-api.md §3.5, §3.6) with §5.2 fail reasons."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Photo posts against reference/tiktok-api.md §2.5 and §3.6."""
+"""Photo posts against docs/reference/tiktok-api.md §2.5 and §3.6."""
 
 from __future__ import annotations
 

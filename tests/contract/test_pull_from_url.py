@@ -1,4 +1,4 @@
-"""PULL_FROM_URL against reference/tiktok-api.md §4 (and cancel, §2.7)."""
+"""PULL_FROM_URL against docs/reference/tiktok-api.md §4 (and cancel, §2.7)."""
 
 from __future__ import annotations
 

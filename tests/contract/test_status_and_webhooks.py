@@ -1,4 +1,4 @@
-"""Status progression (reference/tiktok-api.md §2.6, §3.7, §5) and webhooks (§6)."""
+"""Status progression (docs/reference/tiktok-api.md §2.6, §3.7, §5) and webhooks (§6)."""
 
 from __future__ import annotations
 

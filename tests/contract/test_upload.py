@@ -1,4 +1,4 @@
-"""The upload URL against reference/tiktok-api.md §3.2-§3.4 (and §3.1 as PUTs see it)."""
+"""The upload URL against docs/reference/tiktok-api.md §3.2-§3.4 (and §3.1 as PUTs see it)."""
 
 from __future__ import annotations
 
