@@ -7,11 +7,8 @@ SQS, so TikTok gets its 200 in milliseconds.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from functions.tiktok.signature import verify
 
@@ -25,37 +22,22 @@ class Verdict:
     body: str | None = None  # the raw body to enqueue, when accepted
 
 
-def raw_body(event: dict[str, Any]) -> bytes | None:
-    body = event.get("body") or ""
-    if not isinstance(body, str):
-        return None
-    if event.get("isBase64Encoded"):
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-    return body.encode("utf-8")
-
-
-def signature_header(event: dict[str, Any]) -> str | None:
-    headers = event.get("headers") or {}
-    if not isinstance(headers, dict):
-        return None
-    for name, value in headers.items():
-        if isinstance(name, str) and name.lower() == "tiktok-signature" and isinstance(value, str):
-            return value
-    return None
-
-
 def judge(
-    event: dict[str, Any], *, client_key: str, client_secret: str, now: int, tolerance_seconds: int
+    body: bytes | None,
+    signature: str | None,
+    *,
+    client_key: str,
+    client_secret: str,
+    now: int,
+    tolerance_seconds: int,
 ) -> Verdict:
-    body = raw_body(event)
+    """The answer to a delivery: `body` is the raw request body (None when it could not be read),
+    `signature` the TikTok-Signature header."""
     if body is None:
         return Verdict(400, "the body could not be read")
     if len(body) > MAX_BODY_BYTES:
         return Verdict(413, "the body is too large")
-    check = verify(client_secret, signature_header(event), body, now=now, tolerance_seconds=tolerance_seconds)
+    check = verify(client_secret, signature, body, now=now, tolerance_seconds=tolerance_seconds)
     if not check.ok:
         return Verdict(401, f"signature rejected: {check.reason}")
     try:

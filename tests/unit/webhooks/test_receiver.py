@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.handlers.webhook import request_parts
 from functions.tiktok.signature import sign
 from functions.webhooks.receiver import MAX_BODY_BYTES, judge
 from tests.support.events import load_event
@@ -42,7 +43,8 @@ def _event(body: str | bytes, header: str | None, *, b64: bool = False) -> dict[
 
 
 def _judge(event: dict[str, Any], now: int = NOW) -> Any:
-    return judge(event, client_key=KEY, client_secret=SECRET, now=now, tolerance_seconds=TOLERANCE)
+    body, signature = request_parts(event)
+    return judge(body, signature, client_key=KEY, client_secret=SECRET, now=now, tolerance_seconds=TOLERANCE)
 
 
 def test_known_answer_signature_in_tiktoks_format() -> None:
