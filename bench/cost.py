@@ -45,6 +45,7 @@ from bench.harness import (
     tiktok_calls,
     wait_until,
 )
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 
 MIB = 1024 * 1024
@@ -376,7 +377,7 @@ def _connect(system: EmbeddedSystem) -> None:
     ).raise_for_status()
 
 
-ENV = {"APP_STATUS": "audited", "UPLOAD_CHUNK_BYTES": str(5 * MIB), "POWERTOOLS_LOG_LEVEL": "WARNING"}
+ENV = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(5 * MIB), "POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 
 def measure(workdir: Path, per_kind: int = 2, timeout: float = 90.0) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from unittest import mock
 
 import requests
 
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.runtime.lambdas import between_handler_runs
 from local.runtime.synthesis import synthesize as local_synthesize
@@ -299,7 +300,9 @@ def post_record(system: EmbeddedSystem, post_id: str) -> dict[str, Any] | None:
     dynamodb = system.rt.in_process_client("dynamodb")
     with between_handler_runs():
         answer = dynamodb.get_item(
-            TableName=table_name(system, "POSTS_TABLE"), Key={"post_id": {"S": post_id}}, ConsistentRead=True
+            TableName=table_name(system, Env.POSTS_TABLE),
+            Key={"post_id": {"S": post_id}},
+            ConsistentRead=True,
         )
     item = answer.get("Item")
     return _jsonable(_plain(item)) if item else None
@@ -313,7 +316,13 @@ def item_size(item: dict[str, Any]) -> int:
 def average_item_sizes(system: EmbeddedSystem) -> dict[str, float]:
     """Physical table name -> average item size in bytes (for request-unit estimates)."""
     sizes: dict[str, float] = {}
-    for env_var in ("POSTS_TABLE", "ACCOUNTS_TABLE", "TOKENS_TABLE", "QUOTA_TABLE", "IDEMPOTENCY_TABLE"):
+    for env_var in (
+        Env.POSTS_TABLE,
+        Env.ACCOUNTS_TABLE,
+        Env.TOKENS_TABLE,
+        Env.QUOTA_TABLE,
+        Env.IDEMPOTENCY_TABLE,
+    ):
         try:
             items = scan_table(system, env_var)
         except KeyError:

@@ -39,6 +39,7 @@ from bench.harness import (
     tiktok_statuses,
 )
 from functions.post_status import TERMINAL
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 
 DAY = 86_400
@@ -209,7 +210,7 @@ def _drop_all(
 
 def _records_by_key(system: EmbeddedSystem) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in scan_table(system, "POSTS_TABLE"):
+    for record in scan_table(system, Env.POSTS_TABLE):
         origin = (record.get("media") or {}).get("origin_key")
         if origin:
             found[origin].append(record)
@@ -405,7 +406,7 @@ def analyse(
 
 def run(config: ResilienceConfig, cdk_out: Path | None = None) -> dict[str, Any]:
     """Start the whole system, run the batch under faults, and count what happened."""
-    env = {"APP_STATUS": "audited", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    env = {Env.APP_STATUS: "audited", "POWERTOOLS_LOG_LEVEL": "WARNING"}
     started = time.monotonic()
     faults = _FaultCounter()
     stop = threading.Event()

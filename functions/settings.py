@@ -1,7 +1,8 @@
 """Typed settings read from the environment that the CDK app writes for each function.
 
-Every function gets the same variable names (see infra/constructs/functions.py); a function reads only
-the settings it needs, and a missing one fails with an error naming the variable.
+`Env` is the one list of the variable names (the CDK constructs write them, the local runtime and the tests
+set them); a function reads only the settings it needs, and a missing one fails with an error naming the
+variable.
 """
 
 from __future__ import annotations
@@ -21,6 +22,43 @@ class AppStatus(StrEnum):
 
 class SettingMissingError(RuntimeError):
     """A function was deployed without a setting it needs."""
+
+
+class Env:
+    """The environment variables the functions read: one per setting, named after it in upper case. The CDK
+    constructs, the local runtime and the tests take the names from here."""
+
+    ACCOUNTS_TABLE = "ACCOUNTS_TABLE"
+    TOKENS_TABLE = "TOKENS_TABLE"
+    OAUTH_STATE_TABLE = "OAUTH_STATE_TABLE"
+    POSTS_TABLE = "POSTS_TABLE"
+    QUOTA_TABLE = "QUOTA_TABLE"
+    IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+    MEDIA_BUCKET = "MEDIA_BUCKET"
+    STATE_MACHINE_ARN = "STATE_MACHINE_ARN"
+    EVENT_BUS_NAME = "EVENT_BUS_NAME"
+    WEBHOOK_QUEUE_URL = "WEBHOOK_QUEUE_URL"
+    TOKEN_KEY_ID = "TOKEN_KEY_ID"  # noqa: S105  # nosec B105 - a variable name
+    TIKTOK_SECRET_ARN = "TIKTOK_SECRET_ARN"  # noqa: S105  # nosec B105 - a variable name
+    TIKTOK_API_BASE_URL = "TIKTOK_API_BASE_URL"
+    TIKTOK_AUTH_BASE_URL = "TIKTOK_AUTH_BASE_URL"
+    OAUTH_REDIRECT_URI = "OAUTH_REDIRECT_URI"
+    MEDIA_BASE_URL = "MEDIA_BASE_URL"
+    MEDIA_KEY_PAIR_ID = "MEDIA_KEY_PAIR_ID"
+    MEDIA_SIGNING_SECRET_ARN = "MEDIA_SIGNING_SECRET_ARN"  # noqa: S105  # nosec B105 - a variable name
+    APP_STATUS = "APP_STATUS"
+    WEBHOOK_TOLERANCE_SECONDS = "WEBHOOK_TOLERANCE_SECONDS"
+    HTTP_TIMEOUT_SECONDS = "HTTP_TIMEOUT_SECONDS"
+    MEDIA_DOMAIN_VERIFIED = "MEDIA_DOMAIN_VERIFIED"
+    UPLOAD_CHUNK_BYTES = "UPLOAD_CHUNK_BYTES"
+    REVIEW_ALL_DIRECT_POSTS = "REVIEW_ALL_DIRECT_POSTS"
+    REVIEW_EXPIRY_SECONDS = "REVIEW_EXPIRY_SECONDS"
+    REVIEW_BASE_URL = "REVIEW_BASE_URL"
+    REVIEW_LINK_KEY_ARN = "REVIEW_LINK_KEY_ARN"
+
+
+# Every name above, in the order of Settings' fields.
+ENV_NAMES: tuple[str, ...] = tuple(v for k, v in vars(Env).items() if k.isupper())
 
 
 @dataclass(frozen=True)
@@ -66,39 +104,39 @@ class Settings:
         def _env(name: str, default: str = "") -> str:
             return env.get(name, default).strip()
 
-        status = _env("APP_STATUS", AppStatus.UNAUDITED.value).lower()
+        status = _env(Env.APP_STATUS, AppStatus.UNAUDITED.value).lower()
         if status not in {s.value for s in AppStatus}:
             raise SettingMissingError(f"APP_STATUS must be 'unaudited' or 'audited', not {status!r}")
         return cls(
             service=_env("POWERTOOLS_SERVICE_NAME", "tiktok-publisher"),
             region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION")),
-            accounts_table=_env("ACCOUNTS_TABLE"),
-            tokens_table=_env("TOKENS_TABLE"),
-            oauth_state_table=_env("OAUTH_STATE_TABLE"),
-            posts_table=_env("POSTS_TABLE"),
-            quota_table=_env("QUOTA_TABLE"),
-            idempotency_table=_env("IDEMPOTENCY_TABLE"),
-            media_bucket=_env("MEDIA_BUCKET"),
-            state_machine_arn=_env("STATE_MACHINE_ARN"),
-            event_bus_name=_env("EVENT_BUS_NAME"),
-            webhook_queue_url=_env("WEBHOOK_QUEUE_URL"),
-            token_key_id=_env("TOKEN_KEY_ID"),
-            tiktok_secret_arn=_env("TIKTOK_SECRET_ARN"),
-            tiktok_api_base_url=_env("TIKTOK_API_BASE_URL", "https://open.tiktokapis.com").rstrip("/"),
-            tiktok_auth_base_url=_env("TIKTOK_AUTH_BASE_URL", "https://www.tiktok.com").rstrip("/"),
-            oauth_redirect_uri=_env("OAUTH_REDIRECT_URI"),
-            media_base_url=_env("MEDIA_BASE_URL").rstrip("/"),
-            media_key_pair_id=_env("MEDIA_KEY_PAIR_ID"),
-            media_signing_secret_arn=_env("MEDIA_SIGNING_SECRET_ARN"),
+            accounts_table=_env(Env.ACCOUNTS_TABLE),
+            tokens_table=_env(Env.TOKENS_TABLE),
+            oauth_state_table=_env(Env.OAUTH_STATE_TABLE),
+            posts_table=_env(Env.POSTS_TABLE),
+            quota_table=_env(Env.QUOTA_TABLE),
+            idempotency_table=_env(Env.IDEMPOTENCY_TABLE),
+            media_bucket=_env(Env.MEDIA_BUCKET),
+            state_machine_arn=_env(Env.STATE_MACHINE_ARN),
+            event_bus_name=_env(Env.EVENT_BUS_NAME),
+            webhook_queue_url=_env(Env.WEBHOOK_QUEUE_URL),
+            token_key_id=_env(Env.TOKEN_KEY_ID),
+            tiktok_secret_arn=_env(Env.TIKTOK_SECRET_ARN),
+            tiktok_api_base_url=_env(Env.TIKTOK_API_BASE_URL, "https://open.tiktokapis.com").rstrip("/"),
+            tiktok_auth_base_url=_env(Env.TIKTOK_AUTH_BASE_URL, "https://www.tiktok.com").rstrip("/"),
+            oauth_redirect_uri=_env(Env.OAUTH_REDIRECT_URI),
+            media_base_url=_env(Env.MEDIA_BASE_URL).rstrip("/"),
+            media_key_pair_id=_env(Env.MEDIA_KEY_PAIR_ID),
+            media_signing_secret_arn=_env(Env.MEDIA_SIGNING_SECRET_ARN),
             app_status=AppStatus(status),
-            webhook_tolerance_seconds=int(_env("WEBHOOK_TOLERANCE_SECONDS", "259200")),
-            http_timeout_seconds=float(_env("HTTP_TIMEOUT_SECONDS", "10")),
-            media_domain_verified=_env("MEDIA_DOMAIN_VERIFIED", "false").lower() in {"1", "true", "yes"},
-            upload_chunk_bytes=int(_env("UPLOAD_CHUNK_BYTES", "64000000")),
-            review_all_direct_posts=_env("REVIEW_ALL_DIRECT_POSTS", "false").lower() in {"1", "true", "yes"},
-            review_expiry_seconds=int(_env("REVIEW_EXPIRY_SECONDS", "259200")),
-            review_base_url=_env("REVIEW_BASE_URL").rstrip("/"),
-            review_link_key_arn=_env("REVIEW_LINK_KEY_ARN"),
+            webhook_tolerance_seconds=int(_env(Env.WEBHOOK_TOLERANCE_SECONDS, "259200")),
+            http_timeout_seconds=float(_env(Env.HTTP_TIMEOUT_SECONDS, "10")),
+            media_domain_verified=_env(Env.MEDIA_DOMAIN_VERIFIED, "false").lower() in {"1", "true", "yes"},
+            upload_chunk_bytes=int(_env(Env.UPLOAD_CHUNK_BYTES, "64000000")),
+            review_all_direct_posts=_env(Env.REVIEW_ALL_DIRECT_POSTS, "false").lower() in {"1", "true", "yes"},
+            review_expiry_seconds=int(_env(Env.REVIEW_EXPIRY_SECONDS, "259200")),
+            review_base_url=_env(Env.REVIEW_BASE_URL).rstrip("/"),
+            review_link_key_arn=_env(Env.REVIEW_LINK_KEY_ARN),
         )
 
     def require(self, name: str) -> str:

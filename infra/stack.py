@@ -9,6 +9,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from functions.posting.media_urls import VERIFICATION_PREFIX
+from functions.settings import Env
 from infra.config import DeploymentConfig
 from infra.constructs.access import MEDIA_KEY_MAKER, MEDIA_SIGNING_KEY, START_EXECUTION, StackResources
 from infra.constructs.api import HttpApi
@@ -66,14 +67,14 @@ class TikTokPublisherStack(Stack):
             removal_policy=removal,
             environment={
                 **tables.environment(),
-                "MEDIA_BUCKET": storage.bucket.bucket_name,
-                "TIKTOK_SECRET_ARN": app_secret.secret_arn,
-                "WEBHOOK_QUEUE_URL": webhooks.queue.queue_url,
-                "EVENT_BUS_NAME": "default",
-                "APP_STATUS": config.app_status,
-                "TIKTOK_API_BASE_URL": config.tiktok_api_base_url,
-                "TIKTOK_AUTH_BASE_URL": config.tiktok_auth_base_url,
-                "WEBHOOK_TOLERANCE_SECONDS": str(config.webhook_tolerance_seconds),
+                Env.MEDIA_BUCKET: storage.bucket.bucket_name,
+                Env.TIKTOK_SECRET_ARN: app_secret.secret_arn,
+                Env.WEBHOOK_QUEUE_URL: webhooks.queue.queue_url,
+                Env.EVENT_BUS_NAME: "default",
+                Env.APP_STATUS: config.app_status,
+                Env.TIKTOK_API_BASE_URL: config.tiktok_api_base_url,
+                Env.TIKTOK_AUTH_BASE_URL: config.tiktok_auth_base_url,
+                Env.WEBHOOK_TOLERANCE_SECONDS: str(config.webhook_tolerance_seconds),
             },
         )
         workflow = PublishWorkflow(
@@ -86,11 +87,11 @@ class TikTokPublisherStack(Stack):
         )
         machine = workflow.state_machine
         for fn in functions.with_capability(START_EXECUTION):
-            fn.add_environment("STATE_MACHINE_ARN", machine.state_machine_arn)
+            fn.add_environment(Env.STATE_MACHINE_ARN, machine.state_machine_arn)
 
         api = HttpApi(self, "Http", functions=dict(functions.by_name), removal_policy=removal)
         for name in ("oauth", "api"):
-            functions[name].add_environment("OAUTH_REDIRECT_URI", f"{api.url}oauth/callback")
+            functions[name].add_environment(Env.OAUTH_REDIRECT_URI, f"{api.url}oauth/callback")
 
         functions["start_post"].add_event_source_mapping(
             "UploadsQueue",
@@ -129,10 +130,10 @@ class TikTokPublisherStack(Stack):
         functions.access.grant_secret_write(key_maker, media.signing_secret)
         # Not on the key maker: CloudFront's key is made from its answer (a reference back would be a cycle).
         for fn in (f for f in functions.by_name.values() if f is not key_maker):
-            fn.add_environment("MEDIA_BASE_URL", media.base_url)
-            fn.add_environment("MEDIA_KEY_PAIR_ID", media.key_pair_id)
-            fn.add_environment("MEDIA_SIGNING_SECRET_ARN", media.signing_secret.secret_arn)
-            fn.add_environment("MEDIA_DOMAIN_VERIFIED", "true" if config.media_domain_verified else "false")
+            fn.add_environment(Env.MEDIA_BASE_URL, media.base_url)
+            fn.add_environment(Env.MEDIA_KEY_PAIR_ID, media.key_pair_id)
+            fn.add_environment(Env.MEDIA_SIGNING_SECRET_ARN, media.signing_secret.secret_arn)
+            fn.add_environment(Env.MEDIA_DOMAIN_VERIFIED, "true" if config.media_domain_verified else "false")
         for fn in functions.with_capability(MEDIA_SIGNING_KEY):  # pull URLs and review-page previews
             functions.access.grant_secret(fn, media.signing_secret)
         CfnOutput(self, "MediaBaseUrl", value=media.base_url)

@@ -34,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, ImageDraw
 
 from functions.post_status import TERMINAL
+from functions.settings import Env
 from functions.store.posts import PostStore
 from local.embedded import EmbeddedSystem
 from local.media import video_of_size
@@ -130,7 +131,7 @@ class PostsWatch:
 
     def __init__(self, system: EmbeddedSystem) -> None:
         client = system.rt.in_process_client("dynamodb")
-        self._posts = PostStore(system.rt.function_env("api")["POSTS_TABLE"], client=client)
+        self._posts = PostStore(system.rt.function_env("api")[Env.POSTS_TABLE], client=client)
 
     @staticmethod
     def _read(call: Callable[[], _T]) -> _T:
@@ -371,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     offline_aws_environment()
     out = sys.stdout
     progress = Progress(sys.stderr)
-    env = {"APP_STATUS": "audited", "UPLOAD_CHUNK_BYTES": str(args.chunk_mib * MIB)}
+    env = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(args.chunk_mib * MIB)}
     system = EmbeddedSystem(cdk_out=args.cdk_out, env=env)
     watched: list[Watched] = []
     records: list[dict[str, Any]] = []

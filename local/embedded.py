@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
+from functions.settings import Env
 from local.runtime import HttpApiServer, LocalAws, MediaServer
 from local.sandbox import SandboxConfig, SandboxServer
 from local.sandbox.consent import complete_consent
@@ -100,7 +101,7 @@ class EmbeddedSystem:
             }
             self.sandbox = SandboxServer(SandboxConfig.from_dict(config), port=self.sandbox_port).start()
             tiktok = self.sandbox.base_url
-        self.runtime.update_env({"TIKTOK_API_BASE_URL": tiktok, "TIKTOK_AUTH_BASE_URL": tiktok})
+        self.runtime.update_env({Env.TIKTOK_API_BASE_URL: tiktok, Env.TIKTOK_AUTH_BASE_URL: tiktok})
         if self.virtual_time:
             if self.sandbox is not None:
                 self.clock.on_advance.append(self.sandbox.clock.advance)

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from functions.settings import Env
 from local.embedded import CLIENT_KEY, CLIENT_SECRET, EmbeddedSystem
 from local.offline import offline_aws_environment
 from local.sandbox.quirks import QUIRKS, check_quirks
@@ -152,9 +153,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
     args = build_parser().parse_args(argv)
     offline_aws_environment()
     out = stdout if stdout is not None else sys.stdout
-    env = {"APP_STATUS": "unaudited" if args.unaudited else "audited"}
+    env = {Env.APP_STATUS: "unaudited" if args.unaudited else "audited"}
     if args.chunk_mib:
-        env["UPLOAD_CHUNK_BYTES"] = str(args.chunk_mib * MIB)
+        env[Env.UPLOAD_CHUNK_BYTES] = str(args.chunk_mib * MIB)
     busy = busy_ports(args)
     if busy:
         print(f"port in use: {', '.join(busy)}; choose another (0: a free one)", file=sys.stderr)

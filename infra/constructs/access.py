@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
+from functions.settings import Env
 from functions.store.tokens import TOKEN_PURPOSE
 from infra.constructs.tables import Tables
 
@@ -110,7 +111,7 @@ class FunctionAccess:
             # Every secret of the stack is encrypted with the token key.
             self._decrypt_via(fn, self.r.tables.token_key.key_arn, "secretsmanager")
         if REVIEW_LINK_KEY in capabilities and self.r.review_link_key is not None:
-            fn.add_environment("REVIEW_LINK_KEY_ARN", self.r.review_link_key.secret_arn)
+            fn.add_environment(Env.REVIEW_LINK_KEY_ARN, self.r.review_link_key.secret_arn)
 
     def grant_secret(self, fn: lambda_.Function, secret: secretsmanager.ISecret) -> None:
         """A secret made after the functions (the media signing key); encrypted with the token key too."""

@@ -10,6 +10,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.settings import Env
+
 # (method, path, function, IAM auth). The local runtime serves the same routes from the template.
 ROUTES: tuple[tuple[str, str, str, bool], ...] = (
     ("GET", "/connect", "oauth", False),
@@ -81,7 +83,7 @@ class HttpApi(Construct):
         for name in REVIEW_LINK_FUNCTIONS:
             fn = functions.get(name)
             if isinstance(fn, lambda_.Function):
-                fn.add_environment("REVIEW_BASE_URL", f"{self.url}review")
+                fn.add_environment(Env.REVIEW_BASE_URL, f"{self.url}review")
 
     @property
     def url(self) -> str:

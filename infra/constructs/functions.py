@@ -18,6 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from functions.settings import Env
 from infra import bundling
 from infra.config import DeploymentConfig
 from infra.constructs.access import (
@@ -254,8 +255,8 @@ class Functions(Construct):
         # Read here rather than passed in: the review settings concern these functions and the workflow only.
         config = DeploymentConfig.from_context(self)
         review_environment = {
-            "REVIEW_ALL_DIRECT_POSTS": "true" if config.review_all_direct_posts else "false",
-            "REVIEW_EXPIRY_SECONDS": str(config.review_expiry_seconds),
+            Env.REVIEW_ALL_DIRECT_POSTS: "true" if config.review_all_direct_posts else "false",
+            Env.REVIEW_EXPIRY_SECONDS: str(config.review_expiry_seconds),
         }
         # Signs review links (HMAC-SHA256). Rotating it by hand (any new random value) voids open links only.
         self.review_link_key = secretsmanager.Secret(

@@ -7,6 +7,8 @@ from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from functions.settings import Env
+
 S = ddb.AttributeType.STRING
 N = ddb.AttributeType.NUMBER
 
@@ -76,11 +78,11 @@ class Tables(Construct):
 
     def environment(self) -> dict[str, str]:
         return {
-            "ACCOUNTS_TABLE": self.accounts.table_name,
-            "TOKENS_TABLE": self.tokens.table_name,
-            "OAUTH_STATE_TABLE": self.oauth_state.table_name,
-            "POSTS_TABLE": self.posts.table_name,
-            "QUOTA_TABLE": self.quota.table_name,
-            "IDEMPOTENCY_TABLE": self.idempotency.table_name,
-            "TOKEN_KEY_ID": self.token_key.key_arn,
+            Env.ACCOUNTS_TABLE: self.accounts.table_name,
+            Env.TOKENS_TABLE: self.tokens.table_name,
+            Env.OAUTH_STATE_TABLE: self.oauth_state.table_name,
+            Env.POSTS_TABLE: self.posts.table_name,
+            Env.QUOTA_TABLE: self.quota.table_name,
+            Env.IDEMPOTENCY_TABLE: self.idempotency.table_name,
+            Env.TOKEN_KEY_ID: self.token_key.key_arn,
         }

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from functions.posting.media_urls import VERIFICATION_PREFIX
+from functions.settings import Env
 from local.runtime.cloudfront_signing import check_signed_url, split_signed
 from local.runtime.http_base import LoopbackHttpServer, RequestHandler
 from local.runtime.runtime import LocalAws
@@ -73,7 +74,7 @@ class MediaServer(LoopbackHttpServer):
     def start(self) -> MediaServer:
         super().start()
         if self.export_env:
-            self.runtime.update_env({"MEDIA_BASE_URL": self.base_url})
+            self.runtime.update_env({Env.MEDIA_BASE_URL: self.base_url})
         return self
 
     def url_for(self, key: str) -> str:

@@ -11,6 +11,7 @@ import aws_cdk as cdk
 import pytest
 
 from functions.posting.finish import failure_from
+from functions.settings import Env
 from infra.config import DeploymentConfig
 from infra.constructs.access import TOKEN_DECRYPT
 from infra.constructs.api import ROUTES
@@ -85,7 +86,7 @@ def test_lambdas_run_the_latest_python_on_arm(template: dict[str, Any]) -> None:
         assert props["Architectures"] == ["arm64"], name
         assert props["TracingConfig"]["Mode"] == "Active", name
         env = props["Environment"]["Variables"]
-        assert "TIKTOK_SECRET_ARN" in env
+        assert Env.TIKTOK_SECRET_ARN in env
         # Secrets are referenced by ARN, never held in the environment.
         assert all(k.endswith("_ARN") for k in env if "SECRET" in k), env.keys()
 
@@ -184,11 +185,11 @@ def test_the_review_functions_answer_task_tokens_and_read_the_link_key(template:
     }
     for name in ("review", "register_review"):
         env = functions[name]["Properties"]["Environment"]["Variables"]
-        assert {"REVIEW_LINK_KEY_ARN", "REVIEW_BASE_URL", "REVIEW_EXPIRY_SECONDS"} <= set(env), name
-        assert env["REVIEW_ALL_DIRECT_POSTS"] == "false"
+        assert {"REVIEW_LINK_KEY_ARN", Env.REVIEW_BASE_URL, Env.REVIEW_EXPIRY_SECONDS} <= set(env), name
+        assert env[Env.REVIEW_ALL_DIRECT_POSTS] == "false"
     for name, fn in functions.items():
         if name not in ("review", "register_review"):
-            assert "REVIEW_LINK_KEY_ARN" not in fn["Properties"]["Environment"]["Variables"], name
+            assert Env.REVIEW_LINK_KEY_ARN not in fn["Properties"]["Environment"]["Variables"], name
     policies = json.dumps(resources_of(template, "AWS::IAM::Policy"))
     assert "states:SendTaskSuccess" in policies
     (key,) = [k for k in resources_of(template, "AWS::SecretsManager::Secret") if "ReviewLinkKey" in k]
@@ -253,7 +254,7 @@ def test_the_media_domain_serves_only_signed_urls_from_the_private_bucket(templa
         if f["Properties"].get("Handler") == "functions.handlers.init_post.handler"
     )
     env = init["Properties"]["Environment"]["Variables"]
-    assert {"MEDIA_BASE_URL", "MEDIA_KEY_PAIR_ID", "MEDIA_SIGNING_SECRET_ARN"} <= set(env)
+    assert {"MEDIA_BASE_URL", Env.MEDIA_KEY_PAIR_ID, Env.MEDIA_SIGNING_SECRET_ARN} <= set(env)
 
 
 def test_the_signing_key_pair_is_made_at_deploy_time_and_only_its_public_half_is_in_the_template(
@@ -273,7 +274,7 @@ def test_the_signing_key_pair_is_made_at_deploy_time_and_only_its_public_half_is
         for f in resources_of(template, "AWS::Lambda::Function").values()
         if f["Properties"].get("Handler") == "functions.handlers.media_key.handler"
     )
-    assert "MEDIA_SIGNING_SECRET_ARN" not in maker["Properties"]["Environment"]["Variables"]
+    assert Env.MEDIA_SIGNING_SECRET_ARN not in maker["Properties"]["Environment"]["Variables"]
 
 
 def test_tiktoks_verification_file_is_the_one_unsigned_path(template: dict[str, Any]) -> None:
@@ -294,7 +295,7 @@ def test_videos_go_by_pull_only_once_the_operator_says_tiktok_verified_the_domai
         for f in resources_of(template, "AWS::Lambda::Function").values()
         if f["Properties"].get("Handler") == "functions.handlers.init_post.handler"
     )
-    assert init["Properties"]["Environment"]["Variables"]["MEDIA_DOMAIN_VERIFIED"] == "false"
+    assert init["Properties"]["Environment"]["Variables"][Env.MEDIA_DOMAIN_VERIFIED] == "false"
     verified = DeploymentConfig.from_context(cdk.App(context={"media_domain_verified": "true"}))
     assert verified.media_domain_verified is True
 

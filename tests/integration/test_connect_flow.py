@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from functions.handlers.oauth import handler
+from functions.settings import Env
 from local.sandbox import Creator, SandboxServer
 from local.sandbox.consent import complete_consent
 from tests.support.events import load_event
@@ -21,8 +22,8 @@ from tests.support.world import CLIENT_KEY, CLIENT_SECRET, World, with_settings
 
 @pytest.fixture
 def tiktok_world(world: World, fresh_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> World:
-    monkeypatch.setenv("TIKTOK_API_BASE_URL", fresh_sandbox.base_url)
-    monkeypatch.setenv("TIKTOK_AUTH_BASE_URL", fresh_sandbox.base_url)
+    monkeypatch.setenv(Env.TIKTOK_API_BASE_URL, fresh_sandbox.base_url)
+    monkeypatch.setenv(Env.TIKTOK_AUTH_BASE_URL, fresh_sandbox.base_url)
     return with_settings(
         world, tiktok_api_base_url=fresh_sandbox.base_url, tiktok_auth_base_url=fresh_sandbox.base_url
     )
@@ -65,7 +66,7 @@ def test_a_creator_connects_and_the_tokens_are_stored_encrypted(
     assert set(account.scopes) >= {"user.info.basic", "video.upload", "video.publish"}
     stored = w.tokens.load("mychannel")
     assert stored is not None and stored.access_token.startswith("act.")
-    raw = tiktok_world.client("dynamodb").scan(TableName=tiktok_world.env["TOKENS_TABLE"])["Items"]
+    raw = tiktok_world.client("dynamodb").scan(TableName=tiktok_world.env[Env.TOKENS_TABLE])["Items"]
     assert stored.access_token not in str(raw) and stored.refresh_token not in str(raw)
     # The token works at TikTok: creator_info answers for this creator.
     info = w.tiktok.creator_info(stored.access_token)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.media import video, video_of_size
 from local.sandbox.quirks import QUIRKS
@@ -22,7 +23,7 @@ TWO_CHUNKS = 10 * MIB + 1  # with 5 MiB chunks: two chunks (the last one takes t
 PRIVATE = {"mode": "direct", "privacy_level": "SELF_ONLY", "caption": "field"}
 PUBLIC = {**PRIVATE, "privacy_level": "PUBLIC_TO_EVERYONE"}
 INIT = "/v2/post/publish/video/init/"
-ENV = {"APP_STATUS": "audited", "UPLOAD_CHUNK_BYTES": str(5 * MIB)}
+ENV = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(5 * MIB)}
 
 
 def start_system(**sandbox_config: Any) -> EmbeddedSystem:
@@ -88,13 +89,13 @@ def test_a_two_chunk_video_publishes_once_under_each_quirk(verified: EmbeddedSys
 def test_a_public_listing_to_an_unaudited_app_is_refused_before_init(verified: EmbeddedSystem) -> None:
     """creator_info still lists PUBLIC_TO_EVERYONE to an unaudited app: the app's status decides, not the list."""
     before = tiktok_calls(verified).get(INIT, 0)
-    verified.rt.update_env({"APP_STATUS": "unaudited"})
+    verified.rt.update_env({Env.APP_STATUS: "unaudited"})
     try:
         post = post_video(
             verified, "unaudited-public", video(label="unaudited"), PUBLIC, ["unaudited_lists_public"]
         )
     finally:
-        verified.rt.update_env({"APP_STATUS": "audited"})
+        verified.rt.update_env({Env.APP_STATUS: "audited"})
     assert post["status"] == "FAILED"
     assert post["fail_reason"] == "unaudited_client_can_only_post_to_private_accounts"
     assert tiktok_calls(verified).get(INIT, 0) == before
@@ -113,13 +114,13 @@ def test_a_150_mb_video_publishes_under_each_upload_quirk(
 ) -> None:
     """TikTok's real chunking (64 MB chunks, the last one up to 128 MB): two chunks, or a pull when TikTok
     refuses the chunk plan."""
-    verified.rt.update_env({"UPLOAD_CHUNK_BYTES": "64000000"})
+    verified.rt.update_env({Env.UPLOAD_CHUNK_BYTES: "64000000"})
     try:
         # The bytes differ per run (a trailing `free` box), so each post is its own video to TikTok.
         media = large_video[:-8] + quirk.encode().ljust(8, b"\0")[:8]
         post = post_video(verified, f"large-{quirk}", media, PRIVATE, [] if quirk == "none" else [quirk])
     finally:
-        verified.rt.update_env({"UPLOAD_CHUNK_BYTES": ENV["UPLOAD_CHUNK_BYTES"]})
+        verified.rt.update_env({Env.UPLOAD_CHUNK_BYTES: ENV[Env.UPLOAD_CHUNK_BYTES]})
     received = published_once(verified, post, media)
     _forget(verified, f"posts/pub/media/large-{quirk}.mp4")
     assert received["bytes_received"] == len(media)

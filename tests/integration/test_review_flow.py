@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.media import video
 from tests.support.sandbox_calls import tiktok_calls
@@ -24,7 +25,7 @@ CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 
 @pytest.fixture(scope="module")
 def system() -> Iterator[EmbeddedSystem]:
-    env = {"APP_STATUS": "audited", "UPLOAD_CHUNK_BYTES": str(5 * MIB)}
+    env = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(5 * MIB)}
     with EmbeddedSystem(env=env, virtual_time=True) as running:
         answer = running.connect("sandbox_public", alias="pub")
         assert answer.status_code == 200, answer.text
@@ -133,14 +134,14 @@ def test_a_crafted_post_breaking_a_rule_changes_nothing(system: EmbeddedSystem) 
 
 
 def test_the_operator_can_ask_for_approval_of_every_direct_post(system: EmbeddedSystem) -> None:
-    system.rt.update_env({"REVIEW_ALL_DIRECT_POSTS": "true"})
+    system.rt.update_env({Env.REVIEW_ALL_DIRECT_POSTS: "true"})
     try:
         system.put_object("posts/pub/media/approve.mp4", video(label="approve"))
         manifest = {"video": "media/approve.mp4", "privacy_level": "PUBLIC_TO_EVERYONE", "caption": "c"}
         system.put_object("posts/pub/approve.json", json.dumps(manifest).encode())
         post = system.wait_for_post("pub", "posts/pub/approve.json", {"AWAITING_REVIEW", "FAILED"})
     finally:
-        system.rt.update_env({"REVIEW_ALL_DIRECT_POSTS": "false"})
+        system.rt.update_env({Env.REVIEW_ALL_DIRECT_POSTS: "false"})
     assert post["status"] == "AWAITING_REVIEW"
     assert "every direct post to be approved" in post["review"]["reason"]
     page = requests.get(post["review_url"], timeout=30)
@@ -150,14 +151,14 @@ def test_the_operator_can_ask_for_approval_of_every_direct_post(system: Embedded
 
 def test_an_unaudited_app_refuses_at_prepare_what_could_never_be_posted(system: EmbeddedSystem) -> None:
     before = tiktok_calls(system)
-    system.rt.update_env({"APP_STATUS": "unaudited"})
+    system.rt.update_env({Env.APP_STATUS: "unaudited"})
     try:
         system.put_object("posts/pub/media/public.mp4", video(label="public"))
         manifest = {"video": "media/public.mp4", "caption": "to a public account"}
         system.put_object("posts/pub/public.json", json.dumps(manifest).encode())
         post = system.wait_for_post("pub", "posts/pub/public.json", {"AWAITING_REVIEW", "FAILED"})
     finally:
-        system.rt.update_env({"APP_STATUS": "audited"})
+        system.rt.update_env({Env.APP_STATUS: "audited"})
     assert post["status"] == "FAILED"
     assert post["fail_reason"] == "unaudited_client_can_only_post_to_private_accounts"
     assert "make the account private or use mode inbox" in post["fail_detail"]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.media import photo, video, video_of_size
 from tests.integration.test_field_quirks import PRIVATE, TWO_CHUNKS, post_video, published_once, start_system
@@ -18,7 +19,7 @@ from tests.integration.test_field_quirks import PRIVATE, TWO_CHUNKS, post_video,
 def unverified() -> Iterator[EmbeddedSystem]:
     """TikTok has verified no prefix of the media domain, yet the operator says it has."""
     running = start_system(verified_prefixes=[])
-    running.rt.update_env({"MEDIA_DOMAIN_VERIFIED": "true"})
+    running.rt.update_env({Env.MEDIA_DOMAIN_VERIFIED: "true"})
     yield running
     running.stop()
 
@@ -26,7 +27,7 @@ def unverified() -> Iterator[EmbeddedSystem]:
 def test_a_verified_media_domain_sends_videos_by_pull() -> None:
     system = start_system()
     try:
-        system.rt.update_env({"MEDIA_DOMAIN_VERIFIED": "true"})
+        system.rt.update_env({Env.MEDIA_DOMAIN_VERIFIED: "true"})
         media = video(label="pulled")
         post = post_video(system, "pulled", media, PRIVATE, [])
         received = published_once(system, post, media)

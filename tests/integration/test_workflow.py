@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.media import photo, video, video_of_size
 from tests.support.sandbox_calls import tiktok_calls
@@ -24,7 +25,7 @@ PREFS = {"mode": "direct", "privacy_level": "SELF_ONLY", "caption": "from the bu
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedSystem]:
-    env = {"APP_STATUS": "audited", "UPLOAD_CHUNK_BYTES": str(5 * MIB)}
+    env = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(5 * MIB)}
     with EmbeddedSystem(env=env, virtual_time=True) as running:
         for creator, alias in (("sandbox_public", "pub"), ("sandbox_private", "priv")):
             answer = running.connect(creator, alias=alias)

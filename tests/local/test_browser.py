@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from tests.local.browser import Browser
 
@@ -21,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the first run ma
 
 @pytest.fixture(scope="module")
 def system(cdk_out: Path) -> Iterator[EmbeddedSystem]:
-    with EmbeddedSystem(cdk_out=cdk_out, env={"APP_STATUS": "audited"}) as running:
+    with EmbeddedSystem(cdk_out=cdk_out, env={Env.APP_STATUS: "audited"}) as running:
         yield running
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import requests
 
+from functions.settings import Env
 from infra.permissions import UNUSED_LOCALLY
 from local.embedded import EmbeddedSystem
 from local.media import photo, video
@@ -31,7 +32,7 @@ from local.runtime.synthesis import synthesize
 
 MIB = 1024 * 1024
 DIRECT = {"mode": "direct", "privacy_level": "SELF_ONLY"}
-ENV = {"APP_STATUS": "audited", "UPLOAD_CHUNK_BYTES": str(5 * MIB)}
+ENV = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(5 * MIB)}
 ACCESS_TTL = 7200  # the sandbox's access token lifetime (seconds)
 Path_ = Callable[[EmbeddedSystem], None]
 

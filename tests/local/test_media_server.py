@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from functions.posting.media_urls import VERIFICATION_PREFIX, new_signing_key_pair, pull_url
+from functions.settings import Env
 from local.runtime import LocalAws, MediaServer
 from local.runtime.media_server import parse_range
 
@@ -21,8 +22,8 @@ KEY = "posts/acct/video 1.mp4"
 def signing(runtime: LocalAws) -> tuple[str, bytes]:
     """(key pair id, private key) as the functions find them: their environment and the stack's secret."""
     env = runtime.function_env("init_post")
-    secret = runtime.client("secretsmanager").get_secret_value(SecretId=env["MEDIA_SIGNING_SECRET_ARN"])
-    return env["MEDIA_KEY_PAIR_ID"], secret["SecretString"].encode()
+    secret = runtime.client("secretsmanager").get_secret_value(SecretId=env[Env.MEDIA_SIGNING_SECRET_ARN])
+    return env[Env.MEDIA_KEY_PAIR_ID], secret["SecretString"].encode()
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def test_the_deployed_key_pair_is_the_one_the_distribution_trusts(served: Any) -
     key_pair_id, private_key = signing(runtime)
     assert list(runtime.cloudfront_public_keys) == [key_pair_id]
     assert b"PRIVATE KEY" in private_key
-    assert runtime.function_env("init_post")["MEDIA_BASE_URL"] == media.base_url
+    assert runtime.function_env("init_post")[Env.MEDIA_BASE_URL] == media.base_url
 
 
 def test_signed_urls_serve_objects_with_ranges_like_cloudfront(served: Any) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from functions.review.choices import BRANDED_NOT_PRIVATE, CHOOSE_PRIVACY, CONSENT_NEEDED, DECLARATION_MUSIC
+from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.media import video
 from tests.local.browser import ELEMENT, Browser
@@ -28,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # the first run ma
 
 @pytest.fixture(scope="module")
 def system(cdk_out: Path) -> Iterator[EmbeddedSystem]:
-    with EmbeddedSystem(cdk_out=cdk_out, env={"APP_STATUS": "audited"}, virtual_time=True) as running:
+    with EmbeddedSystem(cdk_out=cdk_out, env={Env.APP_STATUS: "audited"}, virtual_time=True) as running:
         answer = running.connect("sandbox_public", alias=ACCOUNT)
         assert answer.status_code == 200, answer.text
         yield running

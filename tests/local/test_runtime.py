@@ -18,6 +18,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from functions.settings import Env
 from local.runtime import FakeContext, HttpApiServer, LocalAws, LocalFunction
 from local.runtime.lambdas import HandlerImportError
 from local.runtime.template import deployable_template
@@ -65,15 +66,17 @@ def zulu(delta: timedelta) -> str:
     return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_the_stack_deploys_into_moto_without_importing_any_handler(
+def test_the_stack_deploys_into_moto_importing_only_its_custom_resource_handler(
     make_runtime: Callable[..., LocalAws],
 ) -> None:
+    """CloudFormation runs the media key pair's custom resource during the deployment; no other function."""
     before = set(sys.modules)
     runtime = make_runtime(
-        env_overrides={"TIKTOK_API_BASE_URL": "http://127.0.0.1:9/sandbox"},
+        env_overrides={Env.TIKTOK_API_BASE_URL: "http://127.0.0.1:9/sandbox"},
         secrets={"TikTokApp": '{"client_key": "ck", "client_secret": "cs"}'},
     )
-    assert not [m for m in set(sys.modules) - before if m.startswith("functions.handlers")]
+    imported = {m for m in set(sys.modules) - before if m.startswith("functions.handlers.")}
+    assert imported <= {"functions.handlers.media_key"}
 
     tables = runtime.physical_ids_of("AWS::DynamoDB::Table")
     assert len(tables) == 6
@@ -97,16 +100,16 @@ def test_the_stack_deploys_into_moto_without_importing_any_handler(
 
     assert set(runtime.functions) == SPEC_NAMES
     env = runtime.function_env("prepare")
-    assert env["POSTS_TABLE"] in tables.values()
-    assert env["MEDIA_BUCKET"] == runtime.bucket
-    assert env["TIKTOK_API_BASE_URL"] == "http://127.0.0.1:9/sandbox"
+    assert env[Env.POSTS_TABLE] in tables.values()
+    assert env[Env.MEDIA_BUCKET] == runtime.bucket
+    assert env[Env.TIKTOK_API_BASE_URL] == "http://127.0.0.1:9/sandbox"
     assert env["AWS_LAMBDA_FUNCTION_NAME"] == runtime.physical_name("prepare")
-    assert runtime.function_env("api")["STATE_MACHINE_ARN"] == runtime.state_machine_arn
-    secret = runtime.client("secretsmanager").get_secret_value(SecretId=env["TIKTOK_SECRET_ARN"])
+    assert runtime.function_env("api")[Env.STATE_MACHINE_ARN] == runtime.state_machine_arn
+    secret = runtime.client("secretsmanager").get_secret_value(SecretId=env[Env.TIKTOK_SECRET_ARN])
     assert json.loads(secret["SecretString"]) == {"client_key": "ck", "client_secret": "cs"}
-    assert runtime.outputs["TikTokAppSecretArn"] == env["TIKTOK_SECRET_ARN"]
+    assert runtime.outputs["TikTokAppSecretArn"] == env[Env.TIKTOK_SECRET_ARN]
     runtime.set_secret("TikTokApp", '{"client_key": "ck2", "client_secret": "cs2"}')
-    secret = runtime.client("secretsmanager").get_secret_value(SecretId=env["TIKTOK_SECRET_ARN"])
+    secret = runtime.client("secretsmanager").get_secret_value(SecretId=env[Env.TIKTOK_SECRET_ARN])
     assert json.loads(secret["SecretString"])["client_key"] == "ck2"
 
 
@@ -332,7 +335,7 @@ def test_invoke_runs_the_handler_with_its_environment_and_a_context(
 
     def api(event: Any, context: FakeContext) -> Any:
         seen.update(
-            env_table=os.environ["POSTS_TABLE"],
+            env_table=os.environ[Env.POSTS_TABLE],
             env_extra=os.environ["EXTRA_SETTING"],
             function_name=context.function_name,
             arn=context.invoked_function_arn,
@@ -349,7 +352,7 @@ def test_invoke_runs_the_handler_with_its_environment_and_a_context(
     assert runtime.invoke("api", {"a": 1}) == {"echo": {"a": 1}}
     # Left set while the runtime runs (other threads may be reading os.environ), removed when it stops.
     assert os.environ["EXTRA_SETTING"] == "on"
-    assert seen["env_table"] == runtime.function_env("api")["POSTS_TABLE"]
+    assert seen["env_table"] == runtime.function_env("api")[Env.POSTS_TABLE]
     assert seen["env_extra"] == "on"
     assert seen["function_name"] == runtime.physical_name("api")
     assert seen["arn"].endswith(f":function:{seen['function_name']}")
@@ -462,7 +465,7 @@ def test_http_api_serves_the_template_routes(make_runtime: Callable[..., LocalAw
     )
     with HttpApiServer(runtime) as api:
         base = api.base_url
-        assert runtime.function_env("oauth")["OAUTH_REDIRECT_URI"] == f"{base}/oauth/callback"
+        assert runtime.function_env("oauth")[Env.OAUTH_REDIRECT_URI] == f"{base}/oauth/callback"
         assert runtime.outputs["WebhookUrl"] == f"{base}/webhooks/tiktok"
 
         got = requests.get(
@@ -539,7 +542,7 @@ def test_server_mode_serves_boto3_over_http_and_handlers_use_it(
     def upload_chunks(event: Any, context: Any) -> Any:
         s3 = boto3.client("s3")  # as a handler builds it: endpoint and credentials from the environment
         seen["endpoint"] = s3.meta.endpoint_url
-        bucket = os.environ["MEDIA_BUCKET"]
+        bucket = os.environ[Env.MEDIA_BUCKET]
         body = s3.get_object(Bucket=bucket, Key="posts/a/for-handler.txt", VersionId=event["version"])["Body"]
         try:  # the role reads media; it may not write it, over HTTP as in process
             s3.put_object(Bucket=bucket, Key="posts/a/from-handler.txt", Body=b"hi")

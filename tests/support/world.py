@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from functions import wiring
-from functions.settings import Settings
+from functions.settings import Env, Settings
 from functions.store.clients import aws_client, reset_clients
 from tests.support.aws_tables import create_tables
 
@@ -44,18 +44,18 @@ def build_world(**overrides: Any) -> World:
     )["ARN"]
     queue_url = aws_client("sqs").create_queue(QueueName="webhooks")["QueueUrl"]
     env = {
-        "ACCOUNTS_TABLE": tables["accounts"],
-        "TOKENS_TABLE": tables["tokens"],
-        "OAUTH_STATE_TABLE": tables["oauth_state"],
-        "POSTS_TABLE": tables["posts"],
-        "QUOTA_TABLE": tables["quota"],
-        "IDEMPOTENCY_TABLE": tables["idempotency"],
-        "TOKEN_KEY_ID": key_id,
-        "MEDIA_BUCKET": BUCKET,
-        "TIKTOK_SECRET_ARN": secret_arn,
-        "WEBHOOK_QUEUE_URL": queue_url,
-        "EVENT_BUS_NAME": "default",
-        "OAUTH_REDIRECT_URI": "https://api.example.com/oauth/callback",
+        Env.ACCOUNTS_TABLE: tables["accounts"],
+        Env.TOKENS_TABLE: tables["tokens"],
+        Env.OAUTH_STATE_TABLE: tables["oauth_state"],
+        Env.POSTS_TABLE: tables["posts"],
+        Env.QUOTA_TABLE: tables["quota"],
+        Env.IDEMPOTENCY_TABLE: tables["idempotency"],
+        Env.TOKEN_KEY_ID: key_id,
+        Env.MEDIA_BUCKET: BUCKET,
+        Env.TIKTOK_SECRET_ARN: secret_arn,
+        Env.WEBHOOK_QUEUE_URL: queue_url,
+        Env.EVENT_BUS_NAME: "default",
+        Env.OAUTH_REDIRECT_URI: "https://api.example.com/oauth/callback",
     }
     env.update({k: str(v) for k, v in overrides.items()})
     settings = Settings.from_env_dict(env)

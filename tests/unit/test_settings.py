@@ -37,3 +37,18 @@ def test_an_unknown_app_status_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("APP_STATUS", "approved")
     with pytest.raises(SettingMissingError, match="APP_STATUS"):
         Settings.from_env()
+
+
+def test_env_is_the_one_list_of_variable_names() -> None:
+    """Each setting read from the environment has its name in Env (the field's name in upper case), and
+    every name in Env is read into a setting."""
+    from dataclasses import fields
+
+    from functions.settings import ENV_NAMES, Settings
+
+    read_elsewhere = {"service", "region"}  # Powertools' and AWS's own variables
+    assert {f.name.upper() for f in fields(Settings) if f.name not in read_elsewhere} == set(ENV_NAMES)
+    values = {"APP_STATUS": "audited", "MEDIA_DOMAIN_VERIFIED": "true", "REVIEW_ALL_DIRECT_POSTS": "true"}
+    for name in ENV_NAMES:
+        changed = Settings.from_env_dict({name: values.get(name, "7")})
+        assert changed != Settings.from_env_dict({}), f"{name} is not read"
