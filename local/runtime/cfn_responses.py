@@ -1,52 +1,35 @@
-"""Where the runtime's CloudFormation custom resources answer: a one-request HTTP server on loopback that
-takes the PUT a Lambda-backed custom resource sends to its pre-signed `ResponseURL`."""
+"""Where the runtime's CloudFormation custom resources answer: a loopback HTTP server that takes the PUT a
+Lambda-backed custom resource sends to its pre-signed `ResponseURL`."""
 
 from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from types import TracebackType
 from typing import Any
 
+from local.runtime.http_base import LoopbackHttpServer, RequestHandler
 
-class ResponseCatcher:
+
+class ResponseCatcher(LoopbackHttpServer):
     """`url` for the request's ResponseURL; `answer()` the JSON document the resource PUT there."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._body: dict[str, Any] | None = None
         self._arrived = threading.Event()
-        catcher = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                catcher._body = json.loads(self.rfile.read(length) or b"{}")
-                catcher._arrived.set()
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self._server = HTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True, name="cfn-response")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/cloudformation-response"
+        return f"{self.base_url}/cloudformation-response"
 
-    def __enter__(self) -> ResponseCatcher:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def handle_request(self, request: RequestHandler) -> None:
+        body = request.read_body()
+        if request.command != "PUT":
+            request.send(405, [("Allow", "PUT")], b"")
+            return
+        self._body = json.loads(body or b"{}")
+        self._arrived.set()
+        request.send(200, [], b"")
 
     def answer(self, timeout: float = 30.0) -> dict[str, Any]:
         if not self._arrived.wait(timeout):
