@@ -24,8 +24,7 @@ class EventBus:
 
     @property
     def _events(self) -> EventBridgeClient:
-        if self._client is None:
-            self._client = aws_client("events")
+        self._client = self._client or aws_client("events")  # made on first use, not at import
         return self._client
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:

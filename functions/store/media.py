@@ -79,8 +79,7 @@ class MediaStore:
 
     @property
     def _s3(self) -> S3Client:
-        if self._client is None:
-            self._client = aws_client("s3")
+        self._client = self._client or aws_client("s3")  # made on first use, not at import
         return self._client
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> dict[str, Any]:

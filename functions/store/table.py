@@ -17,6 +17,5 @@ class TableStore:
 
     @property
     def _db(self) -> DynamoDBClient:
-        if self._client is None:
-            self._client = aws_client("dynamodb")
+        self._client = self._client or aws_client("dynamodb")  # made on first use, not at import
         return self._client

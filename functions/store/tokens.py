@@ -69,8 +69,7 @@ class TokenStore(TableStore):
 
     @property
     def _kms(self) -> KMSClient:
-        if self._kms_client is None:
-            self._kms_client = aws_client("kms")
+        self._kms_client = self._kms_client or aws_client("kms")  # made on first use, not at import
         return self._kms_client
 
     def save(

@@ -25,8 +25,7 @@ class Workflow:
 
     @property
     def _sfn(self) -> SFNClient:
-        if self._client is None:
-            self._client = aws_client("stepfunctions")
+        self._client = self._client or aws_client("stepfunctions")  # made on first use, not at import
         return self._client
 
     def _machine(self) -> str:

@@ -87,22 +87,7 @@ class PublishWorkflow(Construct):
             result_path=sfn.JsonPath.DISCARD,
         )
 
-        await_outcome = tasks.LambdaInvoke(
-            self,
-            "AwaitOutcome",
-            lambda_function=fns["register_wait"],
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "post_id": sfn.JsonPath.string_at("$.post_id"),
-                    "task_token": sfn.JsonPath.task_token,
-                }
-            ),
-            task_timeout=sfn.Timeout.duration(await_timeout),
-            retry_on_service_exceptions=False,
-            result_path="$.outcome",
-        )
-        self._retry(await_outcome)
+        await_outcome = self._wait_for_token("AwaitOutcome", fns["register_wait"], await_timeout, "$.outcome")
         # No webhook in time: poll. A Catch (not a Retry) so that a later entry gets a fresh token.
         await_outcome.add_catch(check, errors=["States.Timeout"], result_path="$.timeout")
         await_outcome.add_catch(reserve, errors=TIKTOK_RETRY_ERRORS, result_path="$.retry")
@@ -183,26 +168,32 @@ class PublishWorkflow(Construct):
             timeout=Duration.days(30),
         )
 
+    def _wait_for_token(
+        self, construct_id: str, register: lambda_.IFunction, timeout: Duration, result_path: str
+    ) -> tasks.LambdaInvoke:
+        """A state that hands the post's task token to `register` and waits until someone answers it."""
+        waiting = tasks.LambdaInvoke(
+            self,
+            construct_id,
+            lambda_function=register,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"post_id": sfn.JsonPath.string_at("$.post_id"), "task_token": sfn.JsonPath.task_token}
+            ),
+            task_timeout=sfn.Timeout.duration(timeout),
+            retry_on_service_exceptions=False,
+            result_path=result_path,
+        )
+        self._retry(waiting)
+        return waiting
+
     def _await_review(
         self, register_review: lambda_.IFunction, review_timeout: Duration, record_failure: sfn.IChainable
     ) -> tasks.LambdaInvoke:
         """The post waits for the creator's decision on the review page; an expired link fails it."""
-        await_review = tasks.LambdaInvoke(
-            self,
-            "AwaitReview",
-            lambda_function=register_review,
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "post_id": sfn.JsonPath.string_at("$.post_id"),
-                    "task_token": sfn.JsonPath.task_token,
-                }
-            ),
-            task_timeout=sfn.Timeout.duration(review_timeout),
-            retry_on_service_exceptions=False,
-            result_path=sfn.JsonPath.DISCARD,
+        await_review = self._wait_for_token(
+            "AwaitReview", register_review, review_timeout, sfn.JsonPath.DISCARD
         )
-        self._retry(await_review)
         hours = max(1, round(review_timeout.to_seconds() / 3600))
         expired_cause = {
             "errorMessage": f"review_expired: nobody posted or discarded it on the review page within {hours} "

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from local.sandbox import endpoints
 from local.sandbox.creators import Creator
-from local.sandbox.errors import invalid_params, scope_not_authorized, token_invalid
-from local.sandbox.posting import USER_FIELDS, authenticate, json_body, ok
-from local.sandbox.state import PUBLISH_COMPLETE, AccessToken, ElsewhereVideo, Post
+from local.sandbox.errors import invalid_params, scope_not_authorized
+from local.sandbox.posting import USER_FIELDS, authenticate, creator_of, json_body, ok
+from local.sandbox.state import PUBLISH_COMPLETE, ElsewhereVideo, Post
 from local.sandbox.validation import INT64, integer, obj
 from local.sandbox.wire import Request, Response
 
@@ -230,13 +230,6 @@ def requested_fields(req: Request, known: Container[str]) -> list[str]:
     return fields
 
 
-def _creator_of(app: SandboxApp, token: AccessToken) -> Creator:
-    creator = app.state.creator_by_open_id(token.open_id)
-    if creator is None:  # the creator was removed from the sandbox after consenting
-        raise token_invalid("The user of this access token no longer exists.")
-    return creator
-
-
 def _picked(app: SandboxApp, videos: list[Video], fields: list[str], now: float) -> list[dict[str, Any]]:
     answers = []
     for video in videos:
@@ -255,7 +248,7 @@ def video_list(app: SandboxApp, req: Request) -> Response:
     cursor = integer(body, "cursor", required=False, bounds=(0, INT64[1]))
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator_of(app, token)
+        creator = creator_of(app, token)
         older = [v for v in public_videos(app, creator.open_id) if cursor is None or v.created_ms < cursor]
     page = older[:max_count]
     # An empty page leaves the cursor where it was.
@@ -287,7 +280,7 @@ def video_query(app: SandboxApp, req: Request) -> Response:
     wanted = _video_ids(json_body(req))
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator_of(app, token)
+        creator = creator_of(app, token)
         own = {video.video_id: video for video in public_videos(app, creator.open_id)}
     found = [own[video_id] for video_id in wanted if video_id in own]
     return ok({"videos": _picked(app, found, fields, now)})
@@ -324,7 +317,7 @@ def user_info(app: SandboxApp, req: Request) -> Response:
             raise scope_not_authorized(USER_FIELDS[name])
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator_of(app, token)
+        creator = creator_of(app, token)
         videos = public_videos(app, creator.open_id)
     values = _user_values(app, creator, videos, now)
     return ok({"user": {name: values[name] for name in fields}})

@@ -70,7 +70,8 @@ def authenticate(app: SandboxApp, req: Request, path: str, scopes: tuple[str, ..
         return token
 
 
-def _creator(app: SandboxApp, token: AccessToken) -> Creator:
+def creator_of(app: SandboxApp, token: AccessToken) -> Creator:
+    """The creator a token belongs to (call under the state lock)."""
     creator = app.state.creator_by_open_id(token.open_id)
     if creator is None:  # the creator was removed from the sandbox after consenting
         raise token_invalid("The user of this access token no longer exists.")
@@ -110,7 +111,7 @@ def creator_info(app: SandboxApp, req: Request) -> Response:
     token = authenticate(app, req, endpoints.CREATOR_INFO, (PUBLISH,))
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator(app, token)
+        creator = creator_of(app, token)
         blocked = _cannot_post_now(app, creator, now)
         if blocked is not None:
             # §2.2: "can't post now" is HTTP 200 on purpose, with the reason as error.code.
@@ -300,7 +301,7 @@ def video_init(app: SandboxApp, req: Request) -> Response:
     source_info, source = _video_source(app, body)
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator(app, token)
+        creator = creator_of(app, token)
         _direct_post_rules(app, creator, privacy, branded, now)
         urls = [source_info["video_url"]] if source == "PULL_FROM_URL" else []
         _check_urls(app, urls)
@@ -329,7 +330,7 @@ def inbox_video_init(app: SandboxApp, req: Request) -> Response:
     source_info, source = _video_source(app, body)
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator(app, token)
+        creator = creator_of(app, token)
         _inbox_rules(app, creator, now)
         urls = [source_info["video_url"]] if source == "PULL_FROM_URL" else []
         _check_urls(app, urls)
@@ -386,7 +387,7 @@ def content_init(app: SandboxApp, req: Request) -> Response:
         raise invalid_params("source_info.photo_cover_index must point at one of photo_images (from 0).")
     now = app.clock.now()
     with app.state.lock:
-        creator = _creator(app, token)
+        creator = creator_of(app, token)
         if post_mode == "DIRECT_POST":
             _direct_post_rules(app, creator, privacy, bool(post_info.get("brand_content_toggle")), now)
         else:
