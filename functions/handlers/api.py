@@ -16,6 +16,7 @@ from functions.posting.cancel import cancel_post
 from functions.posting.finish import emit
 from functions.posting.intake import PostIntake
 from functions.posting.manifest import ManifestError
+from functions.posting.quota_report import quota_report
 from functions.posting.records import public_view
 from functions.settings import settings
 
@@ -66,6 +67,12 @@ def list_accounts() -> dict[str, Any]:
 @app.get("/accounts/<account_id>")
 def get_account(account_id: str) -> dict[str, Any]:
     return account_view(_w(), _account(account_id))
+
+
+@app.get("/accounts/<account_id>/quota")
+def get_quota(account_id: str) -> dict[str, Any]:
+    w = _w()
+    return quota_report(w, _account(account_id))
 
 
 @app.put("/accounts/<account_id>/preferences")

@@ -254,3 +254,31 @@ def test_preferences_are_validated_like_a_manifest(api_world: World) -> None:
     ):
         status, answer = _call("PUT", path, path_params=params, body=bad)
         assert status == 400 and expected in json.dumps(answer), answer
+
+
+def test_quota_says_what_each_limit_has_left_and_when_waiting_posts_go(api_world: World) -> None:
+    from functions.posting.reserve import reserve_quota
+
+    w = api_world.wiring
+    w.accounts.set_daily_post_cap("pub", 1, NOW)
+    first = _created(api_world)
+    assert reserve_quota(w, first["post_id"]) == {"reserved": True}
+    second = _created(api_world, note="second")
+    held = reserve_quota(w, second["post_id"])
+    assert held["reserved"] is False  # the cap of 1 is taken: it waits
+    w.rate_budget.take("pub", "status")
+
+    status, report = _call("GET", "/accounts/pub/quota", path_params={"account_id": "pub"})
+    assert status == 200 and report["account_id"] == "pub"
+    by_name = {limit["name"]: limit for limit in report["limits"]}
+    direct = by_name["direct_posts"]
+    assert (direct["limit"], direct["used"], direct["left"], direct["window_seconds"]) == (1, 1, 0, 86_400)
+    assert direct["next_free_at"] is not None and direct["next_free_at"] > w.now()
+    assert by_name["inbox_pending"]["left"] == 5 and by_name["inbox_pending"]["next_free_at"] is None
+    assert (by_name["requests:status"]["used"], by_name["requests:status"]["limit"]) == (1, 30)
+    assert by_name["requests:init"]["used"] == 0
+    queued = {p["post_id"]: p for p in report["queued"]}
+    assert queued[second["post_id"]]["status"] == "WAITING_QUOTA"
+    assert queued[second["post_id"]]["expected_at"] == direct["next_free_at"]
+    assert first["post_id"] not in queued or queued[first["post_id"]]["status"] != "WAITING_QUOTA"
+    assert _call("GET", "/accounts/nope/quota", path_params={"account_id": "nope"})[0] == 404
