@@ -314,10 +314,17 @@ class TikTokClient:
     def _bearer(self, access_token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {access_token}"}
 
-    def _post_json(self, path: str, access_token: str, body: Mapping[str, Any] | None) -> requests.Response:
+    def _post_json(
+        self,
+        path: str,
+        access_token: str,
+        body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None = None,
+    ) -> requests.Response:
         payload = json.dumps(body if body is not None else {}, ensure_ascii=False).encode("utf-8")
         return self._session.post(
             f"{self._api}{path}",
+            params=dict(params) if params else None,
             data=payload,
             headers={**_JSON_HEADERS, **self._bearer(access_token)},
             timeout=self._timeout,
@@ -333,12 +340,29 @@ class TikTokClient:
             allow_redirects=False,
         )
 
+    def read(
+        self,
+        operation: str,
+        path: str,
+        access_token: str,
+        body: Mapping[str, Any] | None,
+        *,
+        params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """`data` of a POST to a v2 endpoint that changes nothing (retried like every read)."""
+        return self._read(operation, path, access_token, body, params)
+
     def _read(
-        self, operation: str, path: str, access_token: str, body: Mapping[str, Any] | None
+        self,
+        operation: str,
+        path: str,
+        access_token: str,
+        body: Mapping[str, Any] | None,
+        params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         return self._call(
             operation,
-            lambda: self._post_json(path, access_token, body),
+            lambda: self._post_json(path, access_token, body, params),
             lambda r: self._envelope_data(r, operation, unknown_on_gateway=False),
             idempotent=True,
             retry_answers=True,
