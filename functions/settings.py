@@ -55,6 +55,11 @@ class Env:
     REVIEW_EXPIRY_SECONDS = "REVIEW_EXPIRY_SECONDS"
     REVIEW_BASE_URL = "REVIEW_BASE_URL"
     REVIEW_LINK_KEY_ARN = "REVIEW_LINK_KEY_ARN"
+    AFTER_PUBLISH_ARN = "AFTER_PUBLISH_ARN"
+    SCHEDULER_ROLE_ARN = "SCHEDULER_ROLE_ARN"
+    SCHEDULE_PREFIX = "SCHEDULE_PREFIX"
+    SNAPSHOT_AGES = "SNAPSHOT_AGES"
+    DISPLAY_SCOPES = "DISPLAY_SCOPES"
 
 
 # Every name above, in the order of Settings' fields.
@@ -94,6 +99,15 @@ class Settings:
     review_expiry_seconds: int = 259_200
     review_base_url: str = ""  # <api>/review/ : where a review link points
     review_link_key_arn: str = ""  # the Secrets Manager secret that signs review links
+    # After publishing (functions/posting/after_publish.py): the function EventBridge Scheduler invokes, the
+    # role it invokes it as, the prefix of the schedules' names, and the ages (seconds after publishing) at
+    # which a public post's numbers are read. DISPLAY_SCOPES=false leaves out video.list and user.info.stats
+    # for an app TikTok has not granted them: everything else keeps working.
+    after_publish_arn: str = ""
+    scheduler_role_arn: str = ""
+    schedule_prefix: str = "tiktok-publisher"
+    snapshot_ages: tuple[int, ...] = (3600, 86_400, 604_800)
+    display_scopes: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -137,6 +151,11 @@ class Settings:
             review_expiry_seconds=int(_env(Env.REVIEW_EXPIRY_SECONDS, "259200")),
             review_base_url=_env(Env.REVIEW_BASE_URL).rstrip("/"),
             review_link_key_arn=_env(Env.REVIEW_LINK_KEY_ARN),
+            after_publish_arn=_env(Env.AFTER_PUBLISH_ARN),
+            scheduler_role_arn=_env(Env.SCHEDULER_ROLE_ARN),
+            schedule_prefix=_env(Env.SCHEDULE_PREFIX, "tiktok-publisher"),
+            snapshot_ages=_ages(_env(Env.SNAPSHOT_AGES, "3600,86400,604800")),
+            display_scopes=_env(Env.DISPLAY_SCOPES, "true").lower() in {"1", "true", "yes"},
         )
 
     def require(self, name: str) -> str:
@@ -147,6 +166,17 @@ class Settings:
                 f"setting {name} is empty: set {name.upper()} in the function's environment"
             )
         return str(value)
+
+
+def _ages(text: str) -> tuple[int, ...]:
+    """Snapshot ages: seconds, comma separated, each at least a minute and at most 90 days."""
+    try:
+        ages = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise SettingMissingError(f"SNAPSHOT_AGES must be seconds separated by commas, not {text!r}") from None
+    if any(not 60 <= age <= 90 * 86_400 for age in ages):
+        raise SettingMissingError(f"SNAPSHOT_AGES must each be 60 to {90 * 86_400} seconds, not {text!r}")
+    return ages
 
 
 def settings() -> Settings:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from functions.store.oauth_state import OAuthStateStore
     from functions.store.posts import PostStore
     from functions.store.quota import SlotLedger
+    from functions.store.schedules import Schedules
     from functions.store.tokens import TokenStore
     from functions.store.workflow import Workflow
     from functions.tiktok.client import TikTokClient
@@ -114,6 +115,13 @@ class Wiring:
         from functions.store.clients import aws_client
 
         return aws_client("sqs")  # type: ignore[no-any-return]
+
+    @cached_property
+    def schedules(self) -> Schedules:
+        from functions.store.schedules import Schedules
+
+        s = self.settings
+        return Schedules(s.schedule_prefix, s.scheduler_role_arn, s.after_publish_arn)
 
     @cached_property
     def event_bus(self) -> EventBus:

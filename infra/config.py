@@ -28,6 +28,8 @@ class DeploymentConfig:
     media_domain: str = ""
     media_certificate_arn: str = ""
     media_domain_verified: bool = False
+    # After publishing: the ages (seconds) at which a public post's numbers are read.
+    snapshot_ages: tuple[int, ...] = (3600, 86_400, 604_800)
     # The review page: every direct post waits for the creator's approval when true (otherwise only those
     # without an author's privacy level do); a review link, and the wait for it, last this long.
     review_all_direct_posts: bool = False
@@ -53,6 +55,9 @@ class DeploymentConfig:
             media_domain=ctx("media_domain", ""),
             media_certificate_arn=ctx("media_certificate_arn", ""),
             media_domain_verified=_flag(ctx("media_domain_verified", "false")),
+            snapshot_ages=tuple(
+                int(a) for a in ctx("snapshot_ages", "3600,86400,604800").split(",") if a.strip()
+            ),
             review_all_direct_posts=_flag(ctx("review_all_direct_posts", "false")),
             review_expiry_seconds=int(ctx("review_expiry_seconds", cls.review_expiry_seconds)),
         )

@@ -49,6 +49,18 @@ ACKNOWLEDGMENTS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "stack",
+        "AwsSolutions-IAM5[Resource::<StorageMedia9333CB25.Arn>/metrics/*]",
+        "The snapshots after publishing are written under metrics/, one object per run, named at run time",
+    ),
+    (
+        "stack",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/"
+        f"default/{STACK_NAME}-*]",
+        "The work after publishing is scheduled one schedule per post and task, named at run time under the "
+        "stack's prefix",
+    ),
+    (
+        "stack",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
         f"{STACK_NAME}-publish:*]",
         "Stopping (cancelling) executions of our own state machine, which are named by post id at run time",

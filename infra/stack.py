@@ -11,7 +11,14 @@ from constructs import Construct
 from functions.posting.media_urls import VERIFICATION_PREFIX
 from functions.settings import Env
 from infra.config import DeploymentConfig
-from infra.constructs.access import MEDIA_KEY_MAKER, MEDIA_SIGNING_KEY, START_EXECUTION, StackResources
+from infra.constructs.access import (
+    MEDIA_KEY_MAKER,
+    MEDIA_SIGNING_KEY,
+    SCHEDULE,
+    START_EXECUTION,
+    StackResources,
+)
+from infra.constructs.after_publishing import AfterPublishing
 from infra.constructs.api import HttpApi
 from infra.constructs.functions import Functions
 from infra.constructs.media_delivery import MediaDelivery
@@ -88,6 +95,15 @@ class TikTokPublisherStack(Stack):
         machine = workflow.state_machine
         for fn in functions.with_capability(START_EXECUTION):
             fn.add_environment(Env.STATE_MACHINE_ARN, machine.state_machine_arn)
+
+        AfterPublishing(
+            self,
+            "AfterPublishing",
+            target=functions["after_publish"],
+            schedulers=functions.with_capability(SCHEDULE),
+            schedule_prefix=self.stack_name,
+            snapshot_ages=",".join(str(age) for age in config.snapshot_ages),
+        )
 
         api = HttpApi(self, "Http", functions=dict(functions.by_name), removal_policy=removal)
         for name in ("oauth", "api"):

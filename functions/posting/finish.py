@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from functions.post_status import TERMINAL, UNSUCCESSFUL
+from functions.post_status import TERMINAL, UNSUCCESSFUL, PostStatus
+from functions.posting.after_publish import after_published
 from functions.posting.quota import release_inbox, release_post, slot_holder
 from functions.posting.records import public_view
 from functions.store.events import EventPublishError
@@ -59,6 +60,8 @@ def finish(
     if status in UNSUCCESSFUL:
         give_back_slots(w, post, now)
     emit(w, post)
+    if status == PostStatus.PUBLISH_COMPLETE:
+        after_published(w, post_id)
     return {"post_id": post_id, "status": status}
 
 

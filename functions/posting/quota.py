@@ -18,7 +18,7 @@ DAY = 86_400
 MINUTE = 60
 INBOX_CAP = 5
 UNAUDITED_USERS_CAP = 5
-RATE_LIMITS = {"init": 6, "creator_info": 20, "status": 30}
+RATE_LIMITS = {"init": 6, "creator_info": 20, "status": 30, "video_list": 600, "video_query": 600}
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class Account:
     updated_at: int = 0
     # Why TikTok said this creator cannot post now (creator_info), empty when it last said they can.
     posting_paused: str = ""
+    # The creator's follower, following, like and video counts and when TikTok gave them (user.info.stats).
+    stats: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A plain JSON-able copy (accounts hold no secrets)."""
@@ -54,6 +56,7 @@ class Account:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "posting_paused": self.posting_paused,
+            "stats": dict(self.stats),
         }
 
 
@@ -79,6 +82,7 @@ def _account_from_item(raw: dict[str, Any]) -> Account:
         created_at=int(item.get("created_at", 0)),
         updated_at=int(item.get("updated_at", 0)),
         posting_paused=str(item.get("posting_paused", "")),
+        stats={k: int(v) for k, v in dict(item.get("stats", {})).items()},
     )
 
 
@@ -163,6 +167,9 @@ class AccountStore(TableStore):
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return
+
+    def set_stats(self, account_id: str, stats: dict[str, int], now: int) -> None:
+        self._update(account_id, {"stats": stats}, now)
 
     def set_daily_post_cap(self, account_id: str, cap: int, now: int) -> None:
         if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:

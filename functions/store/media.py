@@ -163,6 +163,9 @@ class MediaStore:
                 f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
             ) from None
 
+    def put_text(self, bucket: str, key: str, body: str, content_type: str) -> None:
+        self._s3.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"), ContentType=content_type)
+
     def presign_get(self, bucket: str, key: str, version_id: str | None, expires_seconds: int) -> str:
         """A URL that lets its bearer GET this object (this version) for `expires_seconds`."""
         if not 1 <= expires_seconds <= MAX_PRESIGN_SECONDS:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from functions.post_status import TERMINAL
+from functions.posting.after_publish import after_published
 from functions.posting.finish import emit
 from functions.posting.outcome import apply_tiktok_status, resume_waiting
 from functions.posting.quota import release_inbox
@@ -105,6 +106,7 @@ def _apply(w: Wiring, event: str, payload: dict[str, Any]) -> str:
             release_inbox(w.quota, account_id=post["account_id"], post_id=post["post_id"], now=w.now())
             if changed and post.get("status") == "SEND_TO_USER_INBOX":
                 emit(w, w.posts.get(post["post_id"]) or post)  # the creator finished the draft
+                after_published(w, post["post_id"])
     else:
         changed = _visibility(w, post, event, content)
     return "applied" if changed else "no_change"

@@ -43,6 +43,8 @@ START_EXECUTION = "start_execution"
 STOP_EXECUTION = "stop_execution"
 TASK_SUCCESS = "task_success"  # answer the publishing workflow's task tokens (resume a waiting post)
 TASK_FAILURE = "task_failure"
+METRICS_WRITE = "metrics_write"  # s3:PutObject under metrics/ (the snapshots Athena reads)
+SCHEDULE = "schedule"  # one-off EventBridge Scheduler schedules of the work after publishing (granted later)
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,12 @@ class FunctionAccess:
             return iam.PolicyStatement(
                 actions=[_WORKFLOW_ACTIONS[capability]], resources=[self._workflow_arn(fn, capability)]
             )
+        if capability == METRICS_WRITE:
+            return iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[r.bucket.arn_for_objects("metrics/*")]
+            )
+        if capability == SCHEDULE:
+            return None  # the scheduler's role exists only later: infra/constructs/after_publishing.py
         if capability in (APP_SECRET, REVIEW_LINK_KEY, MEDIA_SIGNING_KEY, MEDIA_KEY_MAKER):
             return None  # secrets: granted together in `grant`, the media signing key once it exists
         raise ValueError(f"{fn.node.id}: unknown capability {capability!r}")

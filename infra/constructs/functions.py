@@ -31,12 +31,14 @@ from infra.constructs.access import (
     MEDIA_READ,
     MEDIA_READ_VERSION,
     MEDIA_SIGNING_KEY,
+    METRICS_WRITE,
     POST_RECORD,
     PUT,
     QUERY,
     RATE_BUDGET,
     REVIEW_LINK_KEY,
     SCAN,
+    SCHEDULE,
     START_EXECUTION,
     STOP_EXECUTION,
     TASK_FAILURE,
@@ -137,6 +139,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         TASK_SUCCESS,
         TASK_FAILURE,
         WEBHOOKS_CONSUME,
+        SCHEDULE,  # an inbox draft the creator posted: its link search and snapshots
         timeout_seconds=60,
     ),
     _spec(
@@ -206,7 +209,20 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "Workflow: record the outcome and emit the event",
         POST_RECORD,
         table("quota", QUERY, UPDATE),
+        table("accounts", GET),  # whether the account may read its public videos (video.list)
         EVENTS,
+        SCHEDULE,  # the link search and the snapshots of a published post
+    ),
+    _spec(
+        "after_publish",
+        "After publishing: the public post's link and its numbers over time (EventBridge Scheduler)",
+        ACCESS_TOKENS,
+        RATE_BUDGET,
+        table("posts", GET, UPDATE, "Query@by_account"),
+        EVENTS,
+        METRICS_WRITE,
+        SCHEDULE,
+        timeout_seconds=120,
     ),
     _spec(
         "register_review",

@@ -39,6 +39,7 @@ SPEC_NAMES = {
     "register_review",
     "review",
     "media_key",
+    "after_publish",
 }
 Calls = list[tuple[str, Any]]
 

@@ -48,7 +48,13 @@ def test_env_is_the_one_list_of_variable_names() -> None:
 
     read_elsewhere = {"service", "region"}  # Powertools' and AWS's own variables
     assert {f.name.upper() for f in fields(Settings) if f.name not in read_elsewhere} == set(ENV_NAMES)
-    values = {"APP_STATUS": "audited", "MEDIA_DOMAIN_VERIFIED": "true", "REVIEW_ALL_DIRECT_POSTS": "true"}
+    values = {
+        "APP_STATUS": "audited",
+        "MEDIA_DOMAIN_VERIFIED": "true",
+        "REVIEW_ALL_DIRECT_POSTS": "true",
+        "SNAPSHOT_AGES": "120",
+        "DISPLAY_SCOPES": "false",
+    }
     for name in ENV_NAMES:
         changed = Settings.from_env_dict({name: values.get(name, "7")})
         assert changed != Settings.from_env_dict({}), f"{name} is not read"
