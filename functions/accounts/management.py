@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.accounts.scopes import connect_url, wanted_scopes
 from functions.posting.errors import ReauthRequiredError, TransientStepError
 from functions.posting.manifest import ManifestError, PostManifest, parse_manifest
 from functions.posting.quota import quota_left
@@ -28,6 +29,10 @@ def account_view(w: Wiring, account: Account) -> dict[str, Any]:
     view["quota"] = quota_left(
         w.quota, account_id=account.account_id, daily_cap=account.daily_post_cap, now=w.now()
     )
+    missing = [s for s in wanted_scopes(w.settings) if s not in account.scopes]
+    if missing:  # connected before these were asked for, or the creator unticked them: posting still works
+        view["missing_scopes"] = missing
+        view["upgrade_url"] = connect_url(w.settings, account.account_id)
     return view
 
 

@@ -78,3 +78,18 @@ def public_view(post: dict[str, Any]) -> dict[str, Any]:
     if post.get("status") == "AWAITING_REVIEW" and isinstance(review, dict) and review.get("url"):
         view["review_url"] = review["url"]
     return view
+
+
+def metrics_view(post: dict[str, Any]) -> dict[str, Any]:
+    """A post's numbers after publishing (docs/after-publishing.md): where it is, the latest snapshot, all
+    of them, and why there are none when there are none."""
+    return {
+        "post_id": post["post_id"],
+        "video_id": post.get("video_id"),
+        "share_url": post.get("share_url"),
+        "public_link": post.get("public_link"),
+        "latest": post.get("metrics"),
+        "history": list(post.get("metrics_history") or []),
+        "snapshots_due": list((post.get("after_publish") or {}).get("snapshots_due") or []),
+        "snapshots_ended": post.get("snapshots_ended"),
+    }

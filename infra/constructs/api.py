@@ -21,10 +21,12 @@ ROUTES: tuple[tuple[str, str, str, bool], ...] = (
     ("POST", "/posts", "api", True),
     ("GET", "/posts/{post_id}", "api", True),
     ("DELETE", "/posts/{post_id}", "api", True),
+    ("GET", "/posts/{post_id}/metrics", "api", True),
     ("GET", "/accounts", "api", True),
     ("GET", "/accounts/{account_id}", "api", True),
     ("DELETE", "/accounts/{account_id}", "api", True),
     ("PUT", "/accounts/{account_id}/preferences", "api", True),
+    ("GET", "/accounts/{account_id}/quota", "api", True),
     ("GET", "/review/{token}", "review", False),
     ("POST", "/review/{token}", "review", False),
 )

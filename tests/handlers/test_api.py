@@ -282,3 +282,20 @@ def test_quota_says_what_each_limit_has_left_and_when_waiting_posts_go(api_world
     assert queued[second["post_id"]]["expected_at"] == direct["next_free_at"]
     assert first["post_id"] not in queued or queued[first["post_id"]]["status"] != "WAITING_QUOTA"
     assert _call("GET", "/accounts/nope/quota", path_params={"account_id": "nope"})[0] == 404
+
+
+def test_metrics_say_why_a_post_has_none_yet(api_world: World) -> None:
+    post = _created(api_world)
+    status, metrics = _call(
+        "GET", f"/posts/{post['post_id']}/metrics", path_params={"post_id": post["post_id"]}
+    )
+    assert status == 200 and metrics["post_id"] == post["post_id"]
+    assert metrics["latest"] is None and metrics["history"] == [] and metrics["video_id"] is None
+    assert _call("GET", "/posts/nope/metrics", path_params={"post_id": "nope"})[0] == 404
+
+
+def test_an_account_without_the_display_scopes_says_which_and_how_to_add_them(api_world: World) -> None:
+    status, account = _call("GET", "/accounts/pub", path_params={"account_id": "pub"})
+    assert status == 200
+    assert account["missing_scopes"] == ["user.info.basic", "video.upload", "video.list", "user.info.stats"]
+    assert account["upgrade_url"] == "https://api.example.com/connect?alias=pub"

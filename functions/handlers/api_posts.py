@@ -1,0 +1,77 @@
+"""The management API's post routes: create, list, show, numbers after publishing, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from functions.handlers.api_common import current_wiring, json_body
+from functions.post_status import STATUS_RANK
+from functions.posting.cancel import cancel_post
+from functions.posting.finish import emit
+from functions.posting.intake import PostIntake
+from functions.posting.records import metrics_view, public_view
+
+router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _post(post_id: str) -> dict[str, Any]:
+    post = current_wiring().posts.get(post_id)
+    if post is None:
+        raise NotFoundError(f"no post {post_id!r}")
+    return post
+
+
+@router.post("/posts")
+def create_post() -> Response[dict[str, Any]]:
+    w = current_wiring()
+    intake = PostIntake(
+        posts=w.posts,
+        accounts=w.accounts,
+        media=w.media,
+        start_execution=w.workflow.start,
+        post_failed=lambda post: emit(w, post),
+    )
+    bucket = w.settings.require("media_bucket")
+    result = intake.from_request(bucket=bucket, body=json_body(router), now=w.now())
+    post = public_view(result.post or {})
+    return _json(202 if result.started else (422 if post.get("status") == "FAILED" else 200), post)
+
+
+@router.get("/posts")
+def list_posts() -> dict[str, Any]:
+    account_id = router.current_event.get_query_string_value("account")
+    if not account_id:
+        raise BadRequestError("the query parameter 'account' is required")
+    status = router.current_event.get_query_string_value("status") or None
+    if status is not None and status not in STATUS_RANK:
+        raise BadRequestError(f"unknown status {status!r}; known: {', '.join(STATUS_RANK)}")
+    posts = current_wiring().posts.list_by_account(account_id, status=status)
+    return {"posts": [public_view(p) for p in posts]}
+
+
+@router.get("/posts/<post_id>")
+def get_post(post_id: str) -> dict[str, Any]:
+    return public_view(_post(post_id))
+
+
+@router.get("/posts/<post_id>/metrics")
+def get_post_metrics(post_id: str) -> dict[str, Any]:
+    return metrics_view(_post(post_id))
+
+
+@router.delete("/posts/<post_id>")
+def delete_post(post_id: str) -> Response[dict[str, Any]]:
+    answer = cancel_post(current_wiring(), post_id)
+    if answer is None:
+        raise NotFoundError(f"no post {post_id!r}")
+    if answer.cancelled:
+        return _json(200, public_view(answer.post))
+    return _json(409, {"message": answer.reason, "post": public_view(answer.post)})
