@@ -3,6 +3,9 @@
 `start` makes the state (>=128 random bits) and the cookie value that binds it to this browser; only their
 sha256 digests are stored, for ten minutes. `finish` consumes the state with one conditional delete, so an
 unknown, reused, expired or foreign callback stores nothing and says why.
+
+Both return results (ConnectStart or Connected, else NotConnected); the oauth handler answers them with
+redirects and pages.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from functions.store.accounts import Account, AccountStore
 from functions.tiktok.errors import TikTokError, UnknownOutcomeError
@@ -39,19 +42,36 @@ COOKIE_NAME = "tp_oauth"
 _ALIAS = re.compile(r"[a-z0-9._-]{1,64}")
 
 
-class ConnectError(Exception):
+# refused: the request cannot connect (bad alias, state or answer); tiktok: TikTok failed or refused while
+# connecting; name_taken: the account name belongs to another TikTok account.
+Cause = Literal["refused", "tiktok", "name_taken"]
+
+
+@dataclass(frozen=True)
+class NotConnected:
     """The connection cannot complete; `message` is shown to the person in the browser."""
 
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        self.message = message
-        self.status = status
-        super().__init__(message)
+    message: str
+    cause: Cause = "refused"
 
 
 @dataclass(frozen=True)
 class ConnectStart:
     authorize_url: str
     cookie_value: str
+
+
+@dataclass(frozen=True)
+class Connected:
+    account: Account
+
+
+class ConnectError(Exception):
+    """Ends a connection attempt early; `start` and `finish` return it as NotConnected."""
+
+    def __init__(self, message: str, *, cause: Cause = "refused") -> None:
+        super().__init__(message)
+        self.result = NotConnected(message, cause)
 
 
 def _digest(value: str) -> str:
@@ -80,11 +100,13 @@ class ConnectFlow:
         self._tokens = tokens
         self._redirect_uri = redirect_uri
 
-    def start(self, *, alias: str | None, now: int, another_account: bool = False) -> ConnectStart:
+    def start(
+        self, *, alias: str | None, now: int, another_account: bool = False
+    ) -> ConnectStart | NotConnected:
         """`another_account`: the creator connects a second TikTok account from this browser, so TikTok must
         show its account chooser instead of reusing the signed-in one (`disable_auto_auth=1`)."""
         if alias is not None and not _ALIAS.fullmatch(alias):
-            raise ConnectError("alias must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
+            return NotConnected("alias must be 1-64 characters of a-z, 0-9, '.', '_' or '-'")
         state = secrets.token_urlsafe(32)  # 256 bits
         cookie = secrets.token_urlsafe(32)
         self._states.create(
@@ -102,7 +124,13 @@ class ConnectFlow:
         )
         return ConnectStart(authorize_url=url, cookie_value=cookie)
 
-    def finish(self, *, params: dict[str, str], cookie: str | None, now: int) -> Account:
+    def finish(self, *, params: dict[str, str], cookie: str | None, now: int) -> Connected | NotConnected:
+        try:
+            return Connected(self._finish(params=params, cookie=cookie, now=now))
+        except ConnectError as exc:
+            return exc.result
+
+    def _finish(self, *, params: dict[str, str], cookie: str | None, now: int) -> Account:
         state = params.get("state", "")
         if not state:
             raise ConnectError("The link has no state: start again from the connect page.")
@@ -136,15 +164,15 @@ class ConnectFlow:
         try:
             tokens = self._client.exchange_code(code=code, redirect_uri=self._redirect_uri)
         except UnknownOutcomeError:
-            raise ConnectError("TikTok did not answer in time: start again.", status=502) from None
+            raise ConnectError("TikTok did not answer in time: start again.", cause="tiktok") from None
         except TikTokError as exc:
-            raise ConnectError(f"TikTok refused the sign-in: {exc.reason}", status=502) from None
+            raise ConnectError(f"TikTok refused the sign-in: {exc.reason}", cause="tiktok") from None
         access = tokens.access_token.get_secret_value()
         try:
             user = self._client.user_info(access)
         except TikTokError as exc:
             raise ConnectError(
-                f"TikTok did not share the account's details: {exc.reason}", status=502
+                f"TikTok did not share the account's details: {exc.reason}", cause="tiktok"
             ) from None
         # The single-use code is spent: from here on the connection is kept whatever creator_info says.
         creator: CreatorInfo | None = None
@@ -154,7 +182,7 @@ class ConnectFlow:
         except TikTokError as exc:
             if exc.code not in CANNOT_POST_NOW:
                 raise ConnectError(
-                    f"TikTok did not share the account's details: {exc.reason}", status=502
+                    f"TikTok did not share the account's details: {exc.reason}", cause="tiktok"
                 ) from None
             paused = f"{exc.code}: {exc.reason}"
         username = (creator.creator_username if creator else "") or str(user.get("username") or "")
@@ -171,7 +199,7 @@ class ConnectFlow:
                 raise ConnectError(
                     f"The name {account_id!r} already belongs to another connected TikTok account: connect "
                     "with another alias (/connect?alias=...).",
-                    status=409,
+                    cause="name_taken",
                 )
         self._tokens.save(
             account_id,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,6 +57,37 @@ def test_the_code_asset_ships_unchecked_bytecode_when_the_runtime_python_is_here
     assert (tmp_path / "source" / "functions" / "settings.py").is_file()
     assert not list((tmp_path / "source").rglob("*.pyc"))
     assert bundling.source_digest(version=version) != bundling.source_digest(version="3.99")
+
+
+def test_the_code_asset_ships_the_page_templates_and_renders_from_them(tmp_path: Path) -> None:
+    """The templates, style sheet and script are package data, not modules: they ship with the modules,
+    byte for byte, the pages render from the asset as Lambda unzips it, and changing one makes a new asset."""
+    templates = bundling.FUNCTIONS_DIR / "templates"
+    bundling.CodeBundler(python_version="3.99").try_bundle(str(tmp_path / "asset"))
+    files = [p.relative_to(templates) for p in templates.rglob("*") if p.is_file() and p.suffix != ".pyc"]
+    assert {"base.html", "style.css", "review.js", "review/form.html", "connect/connected.html"} <= {
+        f.as_posix() for f in files
+    }
+    for relative in files:
+        shipped = tmp_path / "asset" / "functions" / "templates" / relative
+        assert shipped.read_bytes() == (templates / relative).read_bytes(), relative
+
+    render = "from functions.pages import render; print(render('review/refused.html', expired=True))"
+    page = subprocess.run(
+        [sys.executable, "-c", render],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "asset")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "This review link has expired" in page
+
+    copy = tmp_path / "functions"
+    shutil.copytree(bundling.FUNCTIONS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = bundling.source_digest(copy, version="3.99")
+    (copy / "templates" / "style.css").write_bytes((templates / "style.css").read_bytes() + b"\n")
+    assert bundling.source_digest(copy, version="3.99") != before
 
 
 def test_make_deploy_installs_the_python_the_functions_run() -> None:

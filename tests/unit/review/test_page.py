@@ -10,6 +10,7 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from typing import Any
 
+from functions.pages import SCRIPT, headers, origin_of
 from functions.review.choices import (
     BRANDED_NOT_PRIVATE,
     DECLARATION_BRANDED,
@@ -21,7 +22,8 @@ from functions.review.choices import (
     Choices,
     Problem,
 )
-from functions.review.page import SCRIPT, FormPage, Preview, form_page, headers, origin_of, status_page
+from functions.review.page import form_page, status_page
+from functions.review.results import FormPage, Preview
 from functions.tiktok.models import CreatorInfo
 from tests.support.creators import PRIVATE
 
