@@ -86,6 +86,7 @@ class EmbeddedSystem:
             secrets={"TikTokApp": json.dumps(app_credentials)},
             server=self.server,
             server_port=self.aws_port,
+            clock=self.clock.now,  # the wall clock until virtual time moves it
         ).start()
         self.api = HttpApiServer(self.runtime, port=self.api_port).start()
         self.media = MediaServer(self.runtime, port=self.media_port, clock=self.clock.now).start()
@@ -106,7 +107,7 @@ class EmbeddedSystem:
             if self.sandbox is not None:
                 self.clock.on_advance.append(self.sandbox.clock.advance)
             if self.virtual_time == "events":
-                self.events = EventClock(self.clock, idle=self._idle, next_due=self._sandbox_next_due)
+                self.events = EventClock(self.clock, idle=self._idle, next_due=self._next_due)
             self._clock_context = installed(self.clock, self.events)
             self._clock_context.__enter__()
         self.runtime.start_pump_thread()
@@ -114,6 +115,12 @@ class EmbeddedSystem:
     def _idle(self, quiet: float) -> bool:
         """For the event clock: no handler ran for `quiet` seconds and the functions' queues are empty."""
         return self.rt.activity.quiet_for(quiet) and self.rt.queues_drained()
+
+    def _next_due(self) -> float | None:
+        """For the event clock: seconds until something acts on its own, the sandbox or a schedule (a jump
+        stops there, so that it happens on time)."""
+        dues = [due for due in (self._sandbox_next_due(), self.rt.schedules_next_due()) if due is not None]
+        return min(dues) if dues else None
 
     def _sandbox_next_due(self) -> float | None:
         if self.sandbox is None:

@@ -6,9 +6,11 @@ Two ways to let time pass, chosen by `EmbeddedSystem(virtual_time=...)`:
 - `"jump"` (`True`): a Wait state moves the clock by its length the moment it starts. Quick, and right
   while one post at a time is in flight (the demo, the end-to-end tests).
 - `"events"`: a discrete-event simulation. A Wait state blocks until the clock reaches its end, and the
-  clock jumps to the earliest pending end (or the sandbox's next scheduled action, if sooner) only once
-  the rest of the system is idle: no handler run under way or just finished, no message in a function's
-  queue, nothing about to happen in the sandbox. Needed when many posts run at once: jumping a day at
+  clock jumps to the earliest pending end (or the sandbox's next scheduled action, or the next
+  EventBridge Scheduler schedule, if sooner) only once the rest of the system is idle: no handler run
+  under way or just finished, no message in a function's queue, nothing about to happen in the sandbox
+  or among the schedules. A schedule alone does not move the clock: with no Wait pending, time passes
+  as on the wall (or by `VirtualClock.advance`). Needed when many posts run at once: jumping a day at
   the start of one post's wait would move time under every other post in flight (an upload URL, valid
   for an hour, would expire between Init and Upload).
 
@@ -58,7 +60,7 @@ class VirtualClock:
 class EventClock:
     """Blocks waits until the virtual clock reaches them; a coordinator thread advances the clock when
     `idle()` has held for `quiet` seconds. `next_due()` is the number of seconds until something outside
-    the workflow acts on its own (the sandbox's scheduler), or None."""
+    the workflow acts on its own (the sandbox's scheduler, an EventBridge Scheduler schedule), or None."""
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ LocalAws is the runtime's public face; the work is done by parts, each in a modu
   cannot create provided by the runtime; its `Deployment` record is what the lookups here read;
 - `InProcessLambdas` (lambdas.py): the handlers, run with the environment of environment.py;
 - `QueuePump` (queue_pump.py): the SQS event source mappings, delivered as Lambda's poller does;
+- `SchedulePump` (schedules.py): the EventBridge Scheduler schedules moto holds, run when they are due;
 - `ClientCache` (clients.py): the boto3 clients; synthesis.py: `cdk synth` of the project's app.
 """
 
@@ -29,6 +30,7 @@ from local.runtime.iam import GrantReport, IamEnforcement
 from local.runtime.lambdas import Activity, InProcessLambdas, LocalFunction
 from local.runtime.moto_mock import MotoMock
 from local.runtime.queue_pump import QueuePump
+from local.runtime.schedules import AsyncRetry, SchedulePump
 from local.runtime.synthesis import importable_repo, synthesize
 from local.runtime.template import CloudAssembly, EventSourceDef
 
@@ -53,6 +55,7 @@ class LocalAws:
         server_port: int = 0,
         stack_name: str | None = None,
         enforce_iam: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.cdk_out = Path(cdk_out) if cdk_out is not None else None
         self.region = region
@@ -60,6 +63,8 @@ class LocalAws:
         self.fast_time = fast_time
         self.server = server
         self.server_port = server_port
+        # Unix seconds now: what schedules are due by (a virtual clock's `now` in a local run on one).
+        self.clock = clock
         self._stack_name = stack_name
         self._env_overrides: dict[str, str] = dict(env_overrides or {})
         self._handler_overrides = dict(handler_overrides or {})
@@ -83,6 +88,15 @@ class LocalAws:
             deployed=self._deployed,
             region=region,
             fast_time=fast_time,
+        )
+        self._schedules = SchedulePump(
+            clock=clock,
+            lambdas=self._lambdas,
+            iam=self.iam,
+            client=self.in_process_client,
+            account=account,
+            region=region,
+            async_retry=self._async_retry,
         )
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -352,8 +366,27 @@ class LocalAws:
         return self._pump.drained()
 
     def start_pump_thread(self, interval: float = 0.05) -> None:
-        """Pump the queues continuously in a background thread (make local, the demo)."""
+        """Pump the queues and run due schedules continuously, in background threads (make local, the
+        demo)."""
         self._pump.start_thread(interval)
+        self._schedules.start_thread(interval)
 
     def stop_pump_thread(self) -> None:
+        self._schedules.stop_thread()
         self._pump.stop_thread()
+
+    # --- EventBridge Scheduler (schedules.py) ------------------------------------------------------
+
+    def fire_schedules(self) -> int:
+        """Run what is due on `clock` among the schedules moto holds, as EventBridge Scheduler would: each
+        due schedule's target function invoked (asynchronously) as the schedule's role, with its Input as
+        the event; then the retries of handler runs that failed. Returns the handler runs made."""
+        return self._schedules.fire_due()
+
+    def schedules_next_due(self) -> float | None:
+        """Seconds until a schedule or a handler retry is due (0: one is), None when none is pending."""
+        return self._schedules.next_due()
+
+    def _async_retry(self, function: LocalFunction) -> AsyncRetry:
+        configs = self.assembly.event_invoke_configs() if self.assembly is not None else {}
+        return AsyncRetry.of(configs.get(function.logical_id))

@@ -181,6 +181,17 @@ class CloudAssembly:
             )
         return sources
 
+    def event_invoke_configs(self) -> dict[str, dict[str, Any]]:
+        """Function logical id -> the properties of its AWS::Lambda::EventInvokeConfig (how Lambda retries
+        the function's asynchronous invocations), for the functions that have one."""
+        found: dict[str, dict[str, Any]] = {}
+        for resource in self.of_type("AWS::Lambda::EventInvokeConfig").values():
+            props = resource.get("Properties", {})
+            function_id = referenced_logical_id(props.get("FunctionName"))
+            if function_id is not None:
+                found[function_id] = dict(props)
+        return found
+
     def custom_resources(self) -> list[CustomResourceDef]:
         return [
             CustomResourceDef(logical_id, str(resource["Type"]), resource.get("Properties", {}))

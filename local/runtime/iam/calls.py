@@ -1,6 +1,8 @@
 """What an AWS request asks IAM: its action, the ARN of each resource it touches and the request context,
-plus the calls AWS makes on the caller's behalf (the KMS Decrypt behind a read of a KMS-encrypted table or
-secret), read from the request as moto received it and from moto's own records of the resources.
+plus what AWS also checks for it: the calls it makes on the caller's behalf (the KMS Decrypt behind a read
+of a KMS-encrypted table or secret) and the iam:PassRole of a request that hands a role to a service (an
+EventBridge Scheduler schedule's role), read from the request as moto received it and from moto's own
+records of the resources.
 
 Only the services and actions this project calls are described; any other call by a function's role is
 refused with a message naming it (`UnknownCall`), never let through unchecked.
@@ -47,6 +49,13 @@ _BATCH_ACTIONS = {
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
+# EventBridge Scheduler: what IAM authorizes each operation on (ListSchedules and ListScheduleGroups on `*`).
+_SCHEDULE_OPERATIONS = frozenset({"CreateSchedule", "GetSchedule", "UpdateSchedule", "DeleteSchedule"})
+_SCHEDULE_GROUP_OPERATIONS = frozenset({"CreateScheduleGroup", "GetScheduleGroup", "DeleteScheduleGroup"})
+_SCHEDULER_LISTS = frozenset({"ListSchedules", "ListScheduleGroups"})
+# The operations that hand the schedule's role to the service (iam:PassRole).
+_SCHEDULE_ROLE_PASSED = frozenset({"CreateSchedule", "UpdateSchedule"})
+SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
 _TRANSACT_ITEMS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -132,6 +141,19 @@ class MotoResources:
         document = json.loads(raw) if raw else None
         return ResourcePolicy(f"bucket policy of {bucket}", "s3", document)
 
+    # --- IAM
+    def trust_policy(self, role_arn: str) -> ResourcePolicy:
+        """A role's trust policy: who may assume it (a service given the role, say)."""
+        from moto.iam.models import iam_backends
+
+        roles = list(iam_backends[self.account]["aws"].roles.values())
+        role = next((r for r in roles if r.arn == role_arn), None)
+        if role is None:
+            raise UnknownCall(f"no IAM role {role_arn}")
+        raw = role.assume_role_policy_document
+        document = json.loads(raw) if isinstance(raw, str) else raw
+        return ResourcePolicy(f"trust policy of {role_arn}", "iam", document)
+
     # --- Step Functions
     def state_machines(self) -> list[str]:
         from moto.stepfunctions.models import stepfunctions_backends
@@ -143,6 +165,23 @@ class MotoResources:
 def _base_context(account: str) -> dict[str, list[str]]:
     # Lambda's SDK calls AWS over HTTPS; the local endpoint's plain http is an artefact of the emulation.
     return {"aws:SecureTransport": ["true"]}
+
+
+# Calls a service makes as a role it was given (EventBridge Scheduler invoking a schedule's target).
+def lambda_invoke(resources: MotoResources, function_arn: str) -> AwsCall:
+    return AwsCall("lambda:InvokeFunction", (function_arn,), _base_context(resources.account))
+
+
+def sqs_send(resources: MotoResources, queue_arn: str) -> AwsCall:
+    return AwsCall(
+        "sqs:SendMessage", (queue_arn,), _base_context(resources.account), resources.queue_policy(queue_arn)
+    )
+
+
+def pass_role(resources: MotoResources, role_arn: str, service: str, on_behalf_of: str) -> AwsCall:
+    """iam:PassRole: AWS checks it, with no request of its own, when a request hands a role to a service."""
+    context = {**_base_context(resources.account), "iam:PassedToService": [service]}
+    return AwsCall("iam:PassRole", (role_arn,), context, on_behalf_of=on_behalf_of)
 
 
 def _params(response: Any) -> dict[str, Any]:
@@ -174,6 +213,18 @@ def _required(params: Mapping[str, Any], name: str, action: str) -> str:
     if not value or not isinstance(value, str):
         raise UnknownCall(f"{action} without {name}: the local evaluator cannot name its resource")
     return value
+
+
+def _path_name(response: Any, action: str) -> str:
+    """The resource name a REST request carries in its path (`/schedules/<name>`)."""
+    name = (getattr(response, "uri_match", None) or {}).get("Name")
+    if not name:
+        name = urlsplit(getattr(response, "path", "") or "").path.rstrip("/").rsplit("/", 1)[-1]
+    if not name or not isinstance(name, str):
+        raise UnknownCall(
+            f"{action} without a name in its path: the local evaluator cannot name its resource"
+        )
+    return name
 
 
 class CallReader:
@@ -317,7 +368,24 @@ class CallReader:
         arn = name if name.startswith("arn:") else self.r.arn("lambda", f"function:{name}")
         if qualifier and arn.count(":") == 6:
             arn = f"{arn}:{qualifier}"
-        return [AwsCall("lambda:InvokeFunction", (arn,), _base_context(self.r.account))]
+        return [lambda_invoke(self.r, arn)]
+
+    def _scheduler(self, action: str, operation: str, response: Any, _s3: str | None) -> list[AwsCall]:
+        context = _base_context(self.r.account)
+        if operation in _SCHEDULER_LISTS:
+            return [AwsCall(action, ("*",), context)]
+        name = _path_name(response, action)
+        if operation in _SCHEDULE_GROUP_OPERATIONS:
+            return [AwsCall(action, (self.r.arn("scheduler", f"schedule-group/{name}"),), context)]
+        if operation not in _SCHEDULE_OPERATIONS:
+            raise UnknownCall(f"{action}: the local evaluator does not describe it")
+        params = _params(response)  # the JSON body, or the query string of a GET or DELETE
+        group = params.get("GroupName") or params.get("groupName") or "default"
+        calls = [AwsCall(action, (self.r.arn("scheduler", f"schedule/{group}/{name}"),), context)]
+        role = (params.get("Target") or {}).get("RoleArn")
+        if operation in _SCHEDULE_ROLE_PASSED and isinstance(role, str) and role:
+            calls.append(pass_role(self.r, role, SCHEDULER_PRINCIPAL, action))
+        return calls
 
     def _sts(self, action: str, operation: str, _response: Any, _s3: str | None) -> list[AwsCall]:
         if operation != "GetCallerIdentity":

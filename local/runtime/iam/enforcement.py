@@ -8,9 +8,10 @@ policies and no conditions besides a role's trust. So the runtime replaces moto'
 (`ActionAuthenticatorMixin._authenticate_and_authorize_action`, the one place every service calls) with
 this evaluator, and keeps moto's STS for the credentials themselves.
 
-Whom it enforces: the sessions the runtime made for each function's role (`register`), the state
-machine's role for the Lambda invocations of its tasks, and S3 (the service principal) delivering an
-upload notification to the uploads queue. Requests with any other credentials are the operator's (the
+Whom it enforces: the sessions the runtime made for each function's role (`assume`), the state
+machine's role for the Lambda invocations of its tasks, S3 (the service principal) delivering an upload
+notification to the uploads queue, and EventBridge Scheduler acting as a schedule's role
+(`service_role`, local/runtime/schedules.py). Requests with any other credentials are the operator's (the
 runtime deploying, tests arranging and inspecting) and are served as before.
 """
 
@@ -104,6 +105,32 @@ class IamEnforcement:
         }
         self._by_role.setdefault(role_arn, values)
         return values
+
+    def service_role(self, service: str, role_arn: str, source_arn: str) -> Caller:
+        """The session `service` (EventBridge Scheduler, say) gets for a role it was given to act for one of
+        its resources (`source_arn`), once the role's trust policy lets it assume the role: AccessDenied
+        otherwise. The service's calls as that session are then decided by `check`, as any caller's."""
+        label = service.split(".", 1)[0]  # "scheduler": the service and its sessions, in `usage`
+        service_caller = Caller(Principal(arn=service, account=self.account, service=service), label)
+        context = {
+            "aws:SourceAccount": [self.account],
+            "aws:SourceArn": [source_arn],
+            "aws:SecureTransport": ["true"],
+        }
+        try:
+            trust = self.resources.trust_policy(role_arn)
+        except UnknownCall as exc:
+            assume = AwsCall("sts:AssumeRole", (role_arn,), context)
+            self.usage.record(service_caller, assume, Decision(False, str(exc)))
+            raise AccessDenied(f"{service} cannot assume {role_arn}: {exc}") from None
+        self.check(service_caller, [AwsCall("sts:AssumeRole", (role_arn,), context, trust)])
+        role_name = role_arn.rsplit("/", 1)[1]
+        session = Principal(
+            arn=f"arn:aws:sts::{self.account}:assumed-role/{role_name}/{label}",
+            account=self.account,
+            role_arn=role_arn,
+        )
+        return Caller(session, label, role_name)
 
     def caller(self, access_key: str | None) -> Caller | None:
         return self._callers.get(access_key or "")

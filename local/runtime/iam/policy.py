@@ -70,6 +70,7 @@ MODELLED_CONDITION_KEYS = frozenset(
         "aws:principalaccount",
         "aws:sourcearn",
         "aws:sourceaccount",
+        "iam:passedtoservice",
         "kms:viaservice",
         "kms:calleraccount",
         "kms:encryptioncontextkeys",
