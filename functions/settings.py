@@ -147,7 +147,8 @@ class Settings:
             http_timeout_seconds=float(_env(Env.HTTP_TIMEOUT_SECONDS, "10")),
             media_domain_verified=_env(Env.MEDIA_DOMAIN_VERIFIED, "false").lower() in {"1", "true", "yes"},
             upload_chunk_bytes=int(_env(Env.UPLOAD_CHUNK_BYTES, "64000000")),
-            review_all_direct_posts=_env(Env.REVIEW_ALL_DIRECT_POSTS, "false").lower() in {"1", "true", "yes"},
+            review_all_direct_posts=_env(Env.REVIEW_ALL_DIRECT_POSTS, "false").lower()
+            in {"1", "true", "yes"},
             review_expiry_seconds=int(_env(Env.REVIEW_EXPIRY_SECONDS, "259200")),
             review_base_url=_env(Env.REVIEW_BASE_URL).rstrip("/"),
             review_link_key_arn=_env(Env.REVIEW_LINK_KEY_ARN),
@@ -173,7 +174,9 @@ def _ages(text: str) -> tuple[int, ...]:
     try:
         ages = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
     except ValueError:
-        raise SettingMissingError(f"SNAPSHOT_AGES must be seconds separated by commas, not {text!r}") from None
+        raise SettingMissingError(
+            f"SNAPSHOT_AGES must be seconds separated by commas, not {text!r}"
+        ) from None
     if any(not 60 <= age <= 90 * 86_400 for age in ages):
         raise SettingMissingError(f"SNAPSHOT_AGES must each be 60 to {90 * 86_400} seconds, not {text!r}")
     return ages

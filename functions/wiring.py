@@ -224,6 +224,7 @@ class Wiring:
     @cached_property
     def connect_flow(self) -> ConnectFlow:
         from functions.accounts.connect import ConnectFlow
+        from functions.accounts.scopes import wanted_scopes
 
         return ConnectFlow(
             client=self.tiktok,
@@ -231,6 +232,7 @@ class Wiring:
             accounts=self.accounts,
             tokens=self.tokens,
             redirect_uri=self.settings.require("oauth_redirect_uri"),
+            scopes=wanted_scopes(self.settings),
         )
 
 

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from functions.accounts.scopes import POSTING_SCOPES
 from functions.store.accounts import Account, AccountStore
 from functions.tiktok.errors import TikTokError, UnknownOutcomeError
 
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
     from functions.tiktok.client import TikTokClient
     from functions.tiktok.models import CreatorInfo
 
-# user.info.basic: who connected; video.upload: inbox drafts; video.publish: direct posts and creator_info.
-REQUIRED_SCOPES = ("user.info.basic", "video.upload", "video.publish")
+# Posting needs these (functions/accounts/scopes.py); the Display scopes asked for besides are optional:
+# a creator who unticks them posts all the same, and the account says what it lacks.
+REQUIRED_SCOPES = POSTING_SCOPES
 # creator_info's "this creator cannot post now" answers: the connection stands, posting waits.
 CANNOT_POST_NOW = frozenset(
     {
@@ -93,7 +95,9 @@ class ConnectFlow:
         accounts: AccountStore,
         tokens: TokenStore,
         redirect_uri: str,
+        scopes: tuple[str, ...] = POSTING_SCOPES,
     ) -> None:
+        self._scopes = scopes
         self._client = client
         self._states = states
         self._accounts = accounts
@@ -118,7 +122,7 @@ class ConnectFlow:
         )
         url = self._client.authorize_url(
             redirect_uri=self._redirect_uri,
-            scopes=REQUIRED_SCOPES,
+            scopes=self._scopes,
             state=state,
             disable_auto_auth=1 if another_account else None,
         )

@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 # user.info.basic: who connected; video.upload: inbox drafts; video.publish: direct posts and creator_info.
 POSTING_SCOPES = ("user.info.basic", "video.upload", "video.publish")
 # video.list: the public link and numbers of a post; user.info.stats: the creator's counts.
-DISPLAY_SCOPES = ("video.list", "user.info.stats")
+VIDEO_LIST_SCOPE, STATS_SCOPE = "video.list", "user.info.stats"
+DISPLAY_SCOPES = (VIDEO_LIST_SCOPE, STATS_SCOPE)
 
 
 def wanted_scopes(settings: Settings) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The management API (IAM auth): posts (api_posts.py) and accounts (api_accounts.py). Thin: parse, call,
+"""The management API (IAM auth): posts and accounts (api_routes/). Thin: parse, call,
 map errors to 4xx."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 
-from functions.handlers import api_accounts, api_posts
+from functions.handlers.api_routes import accounts, posts
 from functions.observability import logger, metrics, tracer
 from functions.posting.manifest import ManifestError
 
@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 app = APIGatewayHttpResolver()
-app.include_router(api_accounts.router)
-app.include_router(api_posts.router)
+app.include_router(accounts.router)
+app.include_router(posts.router)
 
 
 @app.exception_handler(ManifestError)  # type: ignore[untyped-decorator]

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions.accounts.scopes import VIDEO_LIST_SCOPE
 from functions.posting.public_video import match_public_video
-from functions.tiktok.display import VIDEO_LIST_SCOPE, list_videos, query_videos
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def on_published(w: Wiring, post: dict[str, Any], schedules: Schedules) -> None:
             {"after_publish": {"planned_at": now}, "public_link": link_state("scope_missing", why)},
         )
         return
-    completed_at = _completed_at(post)
+    completed_at = completed_time(post)
     due = [completed_at + age for age in w.settings.snapshot_ages]
     plan = {"planned_at": now, "completed_at": completed_at, "snapshots_due": due}
     _record(w, post_id, {"after_publish": plan, "public_link": link_state("searching", "looking for it")})
@@ -92,14 +92,14 @@ def _event(task: str, post_id: str, value: int) -> dict[str, Any]:
     return {"task": task, "post_id": post_id, "value": value}
 
 
-def _completed_at(post: dict[str, Any]) -> int:
+def completed_time(post: dict[str, Any]) -> int:
     done = [e["at"] for e in post.get("history", []) if e.get("status") == "PUBLISH_COMPLETE"]
     return int(done[0]) if done else int(post.get("updated_at") or 0)
 
 
-def _init_at(post: dict[str, Any]) -> int:
+def init_time(post: dict[str, Any]) -> int:
     started = [e["at"] for e in post.get("history", []) if e.get("status") == "INITIALIZING"]
-    return int(started[0]) if started else _completed_at(post)
+    return int(started[0]) if started else completed_time(post)
 
 
 def _record(w: Wiring, post_id: str, fields: dict[str, Any]) -> None:
@@ -122,7 +122,7 @@ def find_link(w: Wiring, post_id: str, attempt: int, schedules: Schedules) -> di
             raise  # the scheduler tries again
         found = link_state("unavailable", f"TikTok refused the search: {exc.code}: {exc.reason}")
     if found["state"] == "not_listed" and attempt + 1 < len(LINK_SEARCH_DELAYS):
-        at = _completed_at(post) + LINK_SEARCH_DELAYS[attempt + 1]
+        at = completed_time(post) + LINK_SEARCH_DELAYS[attempt + 1]
         schedules.once(
             schedules.name("link", post_id, str(attempt + 1)),
             max(at, w.now() + 1),
@@ -154,6 +154,8 @@ def _by_post_id(w: Wiring, account_id: str, token: str, post: dict[str, Any]) ->
     ids = [str(i) for i in post.get("tiktok_post_ids") or []]
     if not ids:
         return None
+    from functions.tiktok.display import query_videos  # noqa: PLC0415 - pydantic models: this path only
+
     w.rate_budget.take(account_id, "video_query")
     videos = query_videos(w.tiktok, token, ids[:20])
     if not videos:
@@ -162,7 +164,9 @@ def _by_post_id(w: Wiring, account_id: str, token: str, post: dict[str, Any]) ->
 
 
 def _search(w: Wiring, account_id: str, token: str, post: dict[str, Any]) -> dict[str, Any]:
-    init_at, completed_at = _init_at(post), _completed_at(post)
+    from functions.tiktok.display import list_videos  # noqa: PLC0415 - pydantic models: this path only
+
+    init_at, completed_at = init_time(post), completed_time(post)
     claimed = _claimed(w, account_id, post["post_id"])
     caption = str(
         (post.get("settings") or {}).get("caption") or (post.get("settings") or {}).get("title") or ""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
 from functions.posting.quota import QuotaDecision, reserve_post, slot_holder
+from functions.posting.shared_cap import hold_posts_made_elsewhere
 from functions.settings import AppStatus
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ def take_slots(w: Wiring, post: dict[str, Any], now: int, *, for_init: bool = Fa
         reason = account.status_reason if account else "the account is not connected"
         raise ReauthRequiredError(post["account_id"], reason or "the account is not connected")
     direct = post.get("mode") != "inbox"
+    if direct and not for_init:  # the cap is the creator's: what they posted elsewhere counts too
+        hold_posts_made_elsewhere(w, account, now)
     return reserve_post(
         w.quota,
         account_id=account.account_id,

@@ -167,8 +167,10 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "reserve_quota",
         "Workflow: reserve posting quota or name the time to wait",
         POST_RECORD,
-        table("accounts", GET),
         table("quota", QUERY, UPDATE),
+        # The creator's public videos posted elsewhere hold daily-cap slots too (video.list).
+        ACCESS_TOKENS,
+        table("posts", "Query@by_account"),
     ),
     _spec(
         "init_post",

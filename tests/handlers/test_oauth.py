@@ -64,10 +64,20 @@ def test_connect_redirects_to_tiktok_with_a_bound_single_use_state(world: World)
 def test_the_authorize_url_asks_for_every_scope_with_commas(world: World) -> None:
     response = _call(load_event("http/get_connect"))
     query = parse_qs(urlsplit(response["headers"]["Location"]).query)
-    assert query["scope"] == ["user.info.basic,video.upload,video.publish"]
+    # Posting's scopes, then the Display API's (the public link and numbers after publishing).
+    assert query["scope"] == ["user.info.basic,video.upload,video.publish,video.list,user.info.stats"]
     assert query["response_type"] == ["code"]
     assert query["redirect_uri"] == ["https://api.example.com/oauth/callback"]
     assert query["client_key"] == ["sandbox-client-key"]
+
+
+def test_an_app_without_the_display_scopes_asks_for_posting_ones_only(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY_SCOPES", "false")
+    response = _call(load_event("http/get_connect"))
+    query = parse_qs(urlsplit(response["headers"]["Location"]).query)
+    assert query["scope"] == ["user.info.basic,video.upload,video.publish"]
 
 
 def test_a_bad_alias_is_a_400_page(world: World) -> None:

@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -117,10 +118,40 @@ def path_a_full_daily_cap_makes_a_post_wait(system: EmbeddedSystem) -> None:
 
 
 def path_an_expired_access_token_is_refreshed(system: EmbeddedSystem) -> None:
+    """Whichever step first needs the token after it expired refreshes it: Prepare (creator_info) for a
+    post going out now; Init for an inbox draft that waited for its publish_at (an inbox draft's Reserve
+    asks TikTok nothing). `priv` posts only private videos, so no after-publish work refreshes it first."""
     system.clock.advance(ACCESS_TTL + 60)
-    _drop(system, "posts/pub/media/later.mp4", video(label="refreshed"))
-    _drop(system, "posts/pub/later.json", {"video": "media/later.mp4", **DIRECT})
-    _published(system, "pub", "posts/pub/later.json")
+    _drop(system, "posts/priv/media/later.mp4", video(label="refreshed"))
+    _drop(system, "posts/priv/later.json", {"video": "media/later.mp4", **DIRECT})
+    _published(system, "priv", "posts/priv/later.json")
+
+    at = datetime.fromtimestamp(system.clock.now() + ACCESS_TTL + 60, UTC).isoformat()
+    _drop(system, "posts/priv/media/scheduled.mp4", video(label="scheduled draft"))
+    _drop(
+        system,
+        "posts/priv/scheduled.json",
+        {"video": "media/scheduled.mp4", "mode": "inbox", "publish_at": at},
+    )
+    post = _final(system, "priv", "posts/priv/scheduled.json", "SEND_TO_USER_INBOX", "FAILED")
+    assert post["status"] == "SEND_TO_USER_INBOX", post
+
+
+def path_a_public_post_gets_its_link_and_numbers(system: EmbeddedSystem) -> None:
+    """Finish schedules the after-publish work (EventBridge Scheduler, passing its role); after_publish
+    finds the link, writes the snapshots to S3 and announces both."""
+    _drop(system, "posts/pub/media/public.mp4", video(label="public"))
+    public = {**DIRECT, "privacy_level": "PUBLIC_TO_EVERYONE", "caption": "for everyone"}
+    _drop(system, "posts/pub/public.json", {"video": "media/public.mp4", **public})
+    post = _published(system, "pub", "posts/pub/public.json")
+    system.clock.advance(2 * 3600)  # past the one-hour snapshot: the schedules fire as time passes
+    metrics = _until(lambda: _snapshotted(system, post["post_id"]))
+    assert metrics["share_url"] and metrics["latest"], metrics
+
+
+def _snapshotted(system: EmbeddedSystem, post_id: str) -> dict[str, Any] | None:
+    metrics: dict[str, Any] = system.api_get(f"/posts/{post_id}/metrics")
+    return metrics if metrics.get("latest") else None
 
 
 def _initialised(system: EmbeddedSystem, title: str) -> bool:
@@ -240,6 +271,7 @@ DEFAULT_STACK_PATHS: tuple[Path_, ...] = (
     path_an_inbox_draft_the_creator_posts,
     path_a_full_daily_cap_makes_a_post_wait,
     path_an_expired_access_token_is_refreshed,
+    path_a_public_post_gets_its_link_and_numbers,
     path_an_unclear_end_of_the_upload,
     path_every_management_route,
     path_review_approve_and_discard,

@@ -20,7 +20,16 @@ HANDLERS = sorted(
     p.stem for p in (REPO / "functions" / "handlers").glob("*.py") if p.stem not in {"__init__", "step"}
 )
 # Handlers whose import builds pydantic models: they validate a manifest or a review form on every call.
-PYDANTIC_AT_IMPORT = {"api", "init_post", "prepare", "register_review", "review", "start_post"}
+# after_publish reads TikTok's video objects (Display API models) on every call.
+PYDANTIC_AT_IMPORT = {
+    "after_publish",
+    "api",
+    "init_post",
+    "prepare",
+    "register_review",
+    "review",
+    "start_post",
+}
 NEVER_AT_IMPORT = ("boto3", "botocore.client", "requests", "sqlite3", "functions.tiktok.client")
 
 

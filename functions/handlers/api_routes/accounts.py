@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.accounts.management import account_view, disconnect, save_preferences
-from functions.handlers.api_common import account_named, current_wiring, json_body
+from functions.handlers.api_routes.common import account_named, current_wiring, json_body
 from functions.posting.quota_report import quota_report
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from functions.handlers.api_common import current_wiring, json_body
+from functions.handlers.api_routes.common import current_wiring, json_body
 from functions.post_status import STATUS_RANK
 from functions.posting.cancel import cancel_post
 from functions.posting.finish import emit

@@ -1,0 +1,1 @@
+"""The management API's routes, by resource (functions/handlers/api.py composes them)."""
