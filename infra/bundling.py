@@ -2,7 +2,7 @@
 
 Two assets serve every function:
 - the code asset: the `functions/` package copied as is (handlers are `functions.handlers.<name>.handler`);
-- the dependency layer: the runtime dependencies of pyproject.toml, exported from uv.lock and installed as
+- the dependency layer: the `lambda` dependency group of pyproject.toml, exported from uv.lock and installed as
   manylinux wheels for the Lambda runtime's Python version and architecture (`uv pip install --target`).
 
 CDK calls `try_bundle` during synth; returning True means the Docker image named in BundlingOptions is
@@ -134,7 +134,8 @@ class DependencyLayerBundler:
                 uv,
                 "export",
                 "--frozen",
-                "--no-dev",
+                "--only-group",  # the functions' dependencies; the package's own are the command line's
+                "lambda",
                 "--no-hashes",
                 "--no-emit-project",
                 "--format",

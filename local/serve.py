@@ -4,6 +4,10 @@ The CDK stack deployed into moto with every Lambda handler in process, served as
 (moto's server: S3, DynamoDB, SQS, Step Functions... for `aws --endpoint-url` and boto3), the HTTP API,
 the media server (what CloudFront serves) and the TikTok sandbox. It prints the endpoints and example
 commands on stdout, then the functions' logs go to stderr.
+
+While it runs, the endpoint file (`.local/endpoints.json`, or `--endpoints-file`) describes the stack for
+the command line (`tiktok-publisher --local`): the HTTP API, the AWS endpoint and its credentials, the
+region, the bucket and the stack's outputs. It is removed when the stack stops.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 import logging
+import os
 import re
 import signal
 import socket
@@ -20,7 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TextIO
+from typing import Any, TextIO
 
 from functions.settings import Env
 from local.embedded import CLIENT_KEY, CLIENT_SECRET, EmbeddedSystem
@@ -30,6 +36,10 @@ from local.signals import handling, uninterruptible
 
 MIB = 1024 * 1024
 READY = "Serving until Ctrl-C or SIGTERM."
+ROOT = Path(__file__).resolve().parent.parent
+ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
+ENDPOINTS_FORMAT = 1  # publisher_cli/endpoints.py reads this format
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto takes any
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--client-key", default=CLIENT_KEY, help="the TikTok app's client key the stack uses")
     parser.add_argument("--client-secret", default=CLIENT_SECRET, help="the TikTok app's client secret")
     parser.add_argument(
+        "--endpoints-file",
+        type=Path,
+        default=ENDPOINTS_FILE,
+        help=f"where to describe the running stack for `tiktok-publisher --local` (default {ENDPOINTS_FILE})",
+    )
+    parser.add_argument(
         "--quirks",
         default="",
         help=f"comma-separated TikTok field behaviours for the built-in sandbox: {', '.join(QUIRKS)}",
@@ -87,7 +103,64 @@ def _table_label(logical_id: str) -> str:
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower() + " table"
 
 
-def banner(system: EmbeddedSystem, account: str) -> str:
+def endpoints(system: EmbeddedSystem) -> dict[str, Any]:
+    """What the endpoint file says: where each part of the running stack answers."""
+    rt = system.rt
+    if system.media is None or rt.endpoint_url is None:
+        raise RuntimeError("the system is not running in server mode")
+    return {
+        "format": ENDPOINTS_FORMAT,
+        "pid": os.getpid(),
+        "stack_name": rt.stack_name,
+        "region": rt.region,
+        "api_url": system.api_url,
+        "connect_url": f"{system.api_url}/connect",
+        "aws_endpoint_url": rt.endpoint_url,
+        "credentials": LOCAL_CREDENTIALS,
+        "bucket": rt.bucket,
+        "media_base_url": system.media.base_url,
+        "tiktok_url": system.sandbox_url,
+        "outputs": rt.outputs,
+    }
+
+
+def _written_by_another_stack(path: Path) -> bool:
+    """The file describes another local stack that still runs (a second `make local` on other ports)."""
+    try:
+        pid = json.loads(path.read_text(encoding="utf-8")).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(pid, int) or pid == os.getpid() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_endpoints(path: Path, content: dict[str, Any]) -> bool:
+    """Write the endpoint file (whole, by a rename); False when another running stack owns it."""
+    if _written_by_another_stack(path):
+        print(f"{path} describes another running local stack: left as it is", file=sys.stderr)
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+    return True
+
+
+def remove_endpoints(path: Path) -> None:
+    """Remove the endpoint file if it still describes this process's stack."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == os.getpid():
+            path.unlink()
+
+
+def banner(system: EmbeddedSystem, account: str, endpoints_file: Path | None = None) -> str:
     rt = system.rt
     if system.media is None or rt.endpoint_url is None:
         raise RuntimeError("the system is not running in server mode")
@@ -107,6 +180,7 @@ def banner(system: EmbeddedSystem, account: str) -> str:
         f"  state machine   {rt.state_machine_arn}",
         *(f"  {_table_label(lid):<16}{name}" for lid, name in sorted(tables.items())),
         f"  credentials     {env}",
+        *([f"  endpoint file   {endpoints_file}"] if endpoints_file is not None else []),
         "  IAM             enforced: each function calls AWS as its own role; a denied call is logged",
         "",
         "Connect a sandbox creator: open the connect link in a browser, pick a creator, Authorize.",
@@ -124,10 +198,24 @@ def banner(system: EmbeddedSystem, account: str) -> str:
             if system.sandbox
             else []
         ),
+        *(_cli_example(account, endpoints_file) if endpoints_file is not None else []),
         "",
         READY,
     ]
     return "\n".join(lines)
+
+
+def _cli_example(account: str, endpoints_file: Path) -> list[str]:
+    cli = ".venv/bin/tiktok-publisher " + (
+        "--local" if endpoints_file == ENDPOINTS_FILE else f"--endpoints-file {endpoints_file}"
+    )
+    return [
+        "",
+        "Or with the command line (docs/cli.md), which reads the endpoint file:",
+        "",
+        f"  {cli} connect {account}",
+        f"  {cli} post video.mp4 --account {account} --privacy SELF_ONLY --caption 'from make local'",
+    ]
 
 
 def busy_ports(args: argparse.Namespace) -> list[str]:
@@ -186,7 +274,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             # The functions log and print metrics to stdout: they go to stderr, stdout keeps the banner.
             with contextlib.redirect_stdout(sys.stderr):
                 start(system, args.aws_port)
-                out.write(banner(system, args.account) + "\n")
+                written = write_endpoints(args.endpoints_file, endpoints(system))
+                shown = args.endpoints_file if written else None
+                out.write(banner(system, args.account, shown) + "\n")
                 out.flush()
                 while True:  # until a signal; a timed sleep lets the main thread run the handler even
                     time.sleep(0.5)  # when the signal was delivered to another thread
@@ -194,6 +284,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             print("stopping", file=sys.stderr)
         finally:
             with uninterruptible():
+                remove_endpoints(args.endpoints_file)  # first: no command line reaches a stopping stack
                 system.stop()
     print("stopped", file=sys.stderr)
     return 0

@@ -36,6 +36,7 @@ _KIND_BY_FOLDER = {
     "infra": "infra",
     "integration": "integration",
     "local": "local",
+    "cli": "cli",
 }
 
 
@@ -46,6 +47,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         kind = _KIND_BY_FOLDER.get(parts[0]) if len(parts) > 1 else None
         if kind:
             item.add_marker(getattr(pytest.mark, kind))
+
+
+@pytest.fixture(scope="session")
+def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One synthesis of the real CDK app per session (bundling skipped), for the tests that start the
+    local stack (tests/local, tests/cli)."""
+    from local.runtime import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("local-cdk.out"))
 
 
 @pytest.fixture

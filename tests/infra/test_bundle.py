@@ -28,8 +28,10 @@ def test_the_layer_holds_wheels_for_the_lambda_runtime_and_architecture() -> Non
     layers = [d for d in _asset_dirs().values() if (d / "python").is_dir()]
     assert len(layers) == 1
     site = layers[0] / "python"
-    for package in ("aws_lambda_powertools", "pydantic", "requests", "boto3"):
+    for package in ("aws_lambda_powertools", "pydantic", "requests", "boto3", "jinja2", "cryptography"):
         assert (site / package).is_dir(), package
+    # The `lambda` dependency group alone: the command line's own dependencies stay out of the functions.
+    assert not (site / "typer").exists() and not (site / "rich").exists(), "the command line's deps stay out"
     (core,) = site.glob("pydantic_core/_pydantic_core.*.so")
     assert "cpython-314-aarch64-linux-gnu" in core.name
     assert not list(site.glob("moto*")) and not list(site.glob("aws_cdk*")), "dev and infra deps stay out"

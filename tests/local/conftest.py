@@ -1,4 +1,5 @@
-"""The local runtime's fixtures: one synthesis of the real CDK app per session (bundling skipped)."""
+"""The local runtime's fixtures (the session's synthesis of the real CDK app, `cdk_out`, is in
+tests/conftest.py: the command line's tests start the same stack)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,8 @@ from typing import Any
 
 import pytest
 
-from local.runtime import LocalAws, synthesize
+from local.runtime import LocalAws
 from tests.local.browser import ensure_chromium
-
-
-@pytest.fixture(scope="session")
-def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return synthesize(tmp_path_factory.mktemp("local-cdk.out"))
 
 
 @pytest.fixture

@@ -161,7 +161,8 @@ def test_serve_prints_its_endpoints_posts_from_the_aws_endpoint_and_stops_on_sig
     cdk_out: Path, tmp_path: Path, spawn: Any
 ) -> None:
     errors = (tmp_path / "serve.err").open("w")
-    server = spawn("local.serve", *FREE_PORTS, "--cdk-out", str(cdk_out), stderr=errors)
+    endpoints_file = ["--endpoints-file", str(tmp_path / "endpoints.json")]  # not the repository's own
+    server = spawn("local.serve", *FREE_PORTS, *endpoints_file, "--cdk-out", str(cdk_out), stderr=errors)
     assert server.stdout is not None
     out = Lines(server.stdout)
     out.until(re.escape(READY), timeout=90)
@@ -235,6 +236,7 @@ def test_serve_talks_to_another_tiktok_with_the_app_credentials_it_is_given(
             "other-secret",
         ]
         errors = (tmp_path / "serve.err").open("w")
+        flags += ["--endpoints-file", str(tmp_path / "endpoints.json")]  # not the repository's own
         server = spawn("local.serve", *ports, *flags, "--cdk-out", str(cdk_out), stderr=errors)
         assert server.stdout is not None
         out = Lines(server.stdout)
