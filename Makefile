@@ -56,7 +56,7 @@ synth: dev ## cdk.out/ without Docker or AWS credentials; cdk-nag fails it on an
 security: synth ## cfn-lint (errors), checkov (reviewed skip list), bandit
 	$(VENV)/bin/cfn-lint --non-zero-exit-code error --ignore-checks W3005 -- cdk.out/*.template.json
 	$(CHECKOV) -d cdk.out --config-file infra/checkov.yaml
-	$(VENV)/bin/bandit -q -c pyproject.toml -r functions local infra
+	$(VENV)/bin/bandit -q -c pyproject.toml -r functions local infra publisher_cli
 
 test: lint typecheck security ## everything CI runs: lint, types, synth + security gates, every offline test suite
 	$(PY) -m pytest

@@ -3,7 +3,9 @@ every ledger, token and sandbox window sees the day go by.
 
 Two ways to let time pass, chosen by `EmbeddedSystem(virtual_time=...)`:
 
-- `"jump"` (`True`): a Wait state moves the clock by its length the moment it starts. Quick, and right
+- `"jump"` (`True`): a Wait state, or a Retry's back-off, moves the clock by its length the moment it
+  starts (a step TikTok keeps answering "not now" is retried over the hours the state machine asks for,
+  and the sandbox sees them go by). Quick, and right
   while one post at a time is in flight (the demo, the end-to-end tests).
 - `"events"`: a discrete-event simulation. A Wait state blocks until the clock reaches its end, and the
   clock jumps to the earliest pending end (or the sandbox's next scheduled action, or the next
@@ -175,6 +177,7 @@ def installed(clock: VirtualClock, events: EventClock | None = None) -> Iterator
         stack.enter_context(wiring.overrides(clock=FunctionsClock(clock)))
         if events is None:
             stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_wait_interval", jump_wait))
+            stack.enter_context(mock.patch.object(retrier_decl, "time", _ClockSleep(clock.advance)))
         else:
             stack.enter_context(mock.patch.object(wait_function.WaitFunction, "_eval_body", event_wait))
             stack.enter_context(mock.patch.object(retrier_decl, "time", _ClockSleep(events.sleep)))

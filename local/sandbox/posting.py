@@ -100,7 +100,9 @@ def _cannot_post_now(app: SandboxApp, creator: Creator, now: float) -> ApiError 
                 "reached_active_user_cap",
                 "The daily cap of users posting through this client is reached.",
             )
-    if within(state.direct_posts.get(creator.open_id, []), now) >= app.post_cap(creator):
+    # The cap is the creator's, shared with every app: videos posted elsewhere (public or not) count too.
+    elsewhere = [v.created_at for v in state.elsewhere_videos if v.open_id == creator.open_id]
+    if within([*state.direct_posts.get(creator.open_id, []), *elsewhere], now) >= app.post_cap(creator):
         return ApiError(
             403, "spam_risk_too_many_posts", "The user has reached the daily post cap; try again later."
         )

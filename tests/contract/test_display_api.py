@@ -405,3 +405,13 @@ def test_reset_forgets_videos_posted_elsewhere(api: Api, sandbox: SandboxServer)
     api.post_elsewhere(title="before the reset")
     sandbox.reset()
     assert videos(api.video_list(api.token(scopes=READER))) == []
+
+
+def test_videos_posted_elsewhere_count_towards_the_daily_cap_whatever_their_privacy(api: Api) -> None:
+    token = api.token(scopes=PUBLISHER)
+    for n in range(14):
+        api.post_elsewhere(title=f"v{n}", privacy=PUBLIC if n % 2 else "SELF_ONLY", created_at=ago(api, 60))
+    api.post_elsewhere(title="yesterday", created_at=ago(api, 25 * 3600))  # outside the 24 hours
+    assert assert_envelope(api.init_video(token, 1000), 200, "ok")  # the 15th post of the day
+    assert_envelope(api.init_video(token, 1000), 403, "spam_risk_too_many_posts")
+    assert_envelope(api.creator_info(token), 200, "spam_risk_too_many_posts")

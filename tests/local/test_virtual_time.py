@@ -156,3 +156,37 @@ def test_a_timestamp_wait_counts_from_the_virtual_clock(mode: str) -> None:
 def test_an_unknown_virtual_time_mode_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="'sometimes'"):
         EmbeddedSystem(virtual_time="sometimes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("mode", ["jump", "events"])
+def test_a_retry_back_off_passes_on_the_virtual_clock(mode: str) -> None:
+    """A step TikTok keeps answering "not now" is retried over the hours the state machine asks for: each
+    back-off moves the virtual clock by its length, so the sandbox's windows see them go by."""
+    clock = VirtualClock()
+    event_clock = (
+        EventClock(clock, idle=lambda _q: True, next_due=lambda: None, quiet=0.0)
+        if mode == "events"
+        else None
+    )
+    branch = {"StartAt": "NotNow", "States": {"NotNow": {"Type": "Fail", "Error": "QuotaWaitError"}}}
+    retry = {"ErrorEquals": ["QuotaWaitError"], "IntervalSeconds": 900, "MaxAttempts": 2, "BackoffRate": 2}
+    definition = {
+        "StartAt": "Step",
+        "States": {"Step": {"Type": "Parallel", "Branches": [branch], "Retry": [retry], "End": True}},
+    }
+    with (
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),  # type: ignore[arg-type]
+        installed(clock, event_clock),
+    ):
+        sfn = boto3.client("stepfunctions", region_name="eu-west-1")
+        arn = sfn.create_state_machine(
+            name="not-now", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
+        )["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn, name=str(uuid.uuid4()), input="{}")
+        deadline = time.monotonic() + 10
+        while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the retries did not end"
+            time.sleep(0.05)
+        assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "FAILED"
+    # Two back-offs, 15 then 30 minutes (the events clock counts the real moments in between as passed).
+    assert 900 + 1800 - 1 <= _offset(clock) < 900 + 1800 + 5
