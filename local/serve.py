@@ -39,7 +39,8 @@ READY = "Serving until Ctrl-C or SIGTERM."
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINTS_FILE = ROOT / ".local" / "endpoints.json"
 ENDPOINTS_FORMAT = 1  # publisher_cli/endpoints.py reads this format
-LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # moto takes any
+# moto takes any credentials: these fixed ones are no secret.
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}  # nosec B105
 
 
 def build_parser() -> argparse.ArgumentParser:
