@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import PostRejectedError, TikTokRetryError
 from functions.posting.tiktok_calls import tiktok_call
-from functions.tiktok.errors import ErrorKind
+from functions.tiktok.error_codes import ErrorKind
 from functions.tiktok.fail_reasons import describe_fail_reason
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ start. Import the heavy parts from their modules where they are needed:
 """
 
 from functions.tiktok.chunks import DEFAULT_CHUNK_SIZE, MB, TIKTOK_RULES, ChunkPlan, ChunkRules, plan_chunks
+from functions.tiktok.error_codes import ErrorKind
 from functions.tiktok.errors import (
-    ErrorKind,
     OAuthError,
     TikTokError,
     TikTokQuotaError,

@@ -24,16 +24,21 @@ from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import requests
-from pydantic import BaseModel, ValidationError
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+from pydantic import ValidationError
 
+from functions.tiktok.answers import envelope_data, parsed, revoke_answer, token_body
 from functions.tiktok.errors import (
-    ErrorKind,
     TikTokError,
     TikTokRetryableError,
     UnknownOutcomeError,
-    error_from_envelope,
-    oauth_error_from_body,
+)
+from functions.tiktok.http import (
+    FORM_HEADERS,
+    JSON_HEADERS,
+    USER_AGENT,
+    describe_failure,
+    never_sent,
+    worth_retrying,
 )
 from functions.tiktok.models import (
     CreatorInfo,
@@ -53,7 +58,6 @@ from functions.tiktok.retry import Backoff, parse_retry_after
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
 
 AUTHORIZE_PATH = "/v2/auth/authorize/"
 # An endpoint path, not a secret (ruff S105 / bandit B105 guess from the name).
@@ -72,61 +76,10 @@ CANCEL_PATH = "/v2/post/publish/cancel/"
 USER_INFO_BASIC_FIELDS = ("open_id", "union_id", "avatar_url", "display_name")
 USER_INFO_PROFILE_FIELDS = ("username",)
 
-_JSON_HEADERS = {"Content-Type": "application/json; charset=UTF-8"}
-_FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache"}
-_USER_AGENT = "tiktok-publisher/0.1"
-
 
 def user_info_fields(scopes: Sequence[str]) -> tuple[str, ...]:
     """The user-info fields the granted scopes allow."""
     return USER_INFO_BASIC_FIELDS + (USER_INFO_PROFILE_FIELDS if "user.info.profile" in scopes else ())
-
-
-def never_sent(exc: BaseException) -> bool:
-    """True when requests failed before any byte of the request could reach the server.
-
-    Only a failure to connect qualifies (refused, unresolvable, connect timeout). A reset or timeout on an
-    open connection may come after the server read the request, so it does not.
-    """
-    pending: list[BaseException] = [exc]
-    seen: set[int] = set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, requests.exceptions.ConnectTimeout | ConnectTimeoutError):
-            return True  # urllib3's NewConnectionError and NameResolutionError are ConnectTimeoutErrors
-        if isinstance(current, MaxRetryError) and current.reason is not None:
-            pending.append(current.reason)
-        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
-        for linked in (current.__cause__, current.__context__):
-            if linked is not None:
-                pending.append(linked)
-    return False
-
-
-def _describe(exc: BaseException) -> str:
-    # The exception's class says enough (timeout, reset); its text may quote the URL, which carries no
-    # secret here but is noise in a post's failure reason.
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "read timeout"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "connection error"
-    return type(exc).__name__
-
-
-def _json_or_none(response: requests.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _is_2xx(status: int) -> bool:
-    return 200 <= status < 300
 
 
 class TikTokClient:
@@ -152,7 +105,7 @@ class TikTokClient:
         self._auth = auth_base_url.rstrip("/")
         self._timeout = timeout
         self._session = session if session is not None else requests.Session()
-        self._session.headers.setdefault("User-Agent", _USER_AGENT)
+        self._session.headers.setdefault("User-Agent", USER_AGENT)
         self._clock = clock
         self._sleep = sleep
         self._backoff = backoff or Backoff()
@@ -201,7 +154,7 @@ class TikTokClient:
         body = self._call(
             "exchange_code",
             lambda: self._post_form(TOKEN_PATH, form),
-            lambda r: self._token_body(r, "exchange_code"),
+            lambda r: token_body(r, "exchange_code"),
             idempotent=False,
             retry_answers=False,
         )
@@ -222,7 +175,7 @@ class TikTokClient:
         body = self._call(
             "refresh",
             lambda: self._post_form(TOKEN_PATH, form),
-            lambda r: self._token_body(r, "refresh"),
+            lambda r: token_body(r, "refresh"),
             idempotent=False,
             retry_answers=True,  # an explicit server_error / temporarily_unavailable answer
         )
@@ -239,7 +192,7 @@ class TikTokClient:
         self._call(
             "revoke",
             lambda: self._post_form(REVOKE_PATH, form),
-            self._revoke_answer,
+            revoke_answer,
             idempotent=True,
             retry_answers=True,
         )
@@ -260,7 +213,7 @@ class TikTokClient:
                 timeout=self._timeout,
                 allow_redirects=False,
             ),
-            lambda r: self._envelope_data(r, "user_info", unknown_on_gateway=False),
+            lambda r: envelope_data(r, "user_info", unknown_on_gateway=False, now=self._clock()),
             idempotent=True,
             retry_answers=True,
         )
@@ -269,16 +222,16 @@ class TikTokClient:
 
     def creator_info(self, access_token: str) -> CreatorInfo:
         """What this creator may post now. "Can't post now" comes as HTTP 200 with a quota error code."""
-        data = self._read("creator_info", CREATOR_INFO_PATH, access_token, None)
-        return self._model(CreatorInfo, data, "creator_info")
+        data = self.read("creator_info", CREATOR_INFO_PATH, access_token, None)
+        return parsed(CreatorInfo, data, "creator_info")
 
     def fetch_status(self, access_token: str, publish_id: str) -> PublishStatus:
-        data = self._read("fetch_status", STATUS_PATH, access_token, {"publish_id": publish_id})
-        return self._model(PublishStatus, data, "fetch_status")
+        data = self.read("fetch_status", STATUS_PATH, access_token, {"publish_id": publish_id})
+        return parsed(PublishStatus, data, "fetch_status")
 
     def cancel(self, access_token: str, publish_id: str) -> None:
         """Best-effort cancel of a PULL_FROM_URL download; repeating it is harmless."""
-        self._read("cancel", CANCEL_PATH, access_token, {"publish_id": publish_id})
+        self.read("cancel", CANCEL_PATH, access_token, {"publish_id": publish_id})
 
     def init_video_direct(
         self, access_token: str, post_info: VideoPostInfo, source: VideoSourceInfo
@@ -326,7 +279,7 @@ class TikTokClient:
             f"{self._api}{path}",
             params=dict(params) if params else None,
             data=payload,
-            headers={**_JSON_HEADERS, **self._bearer(access_token)},
+            headers={**JSON_HEADERS, **self._bearer(access_token)},
             timeout=self._timeout,
             allow_redirects=False,
         )
@@ -335,7 +288,7 @@ class TikTokClient:
         return self._session.post(
             f"{self._api}{path}",
             data=dict(form),
-            headers=_FORM_HEADERS,
+            headers=FORM_HEADERS,
             timeout=self._timeout,
             allow_redirects=False,
         )
@@ -350,20 +303,10 @@ class TikTokClient:
         params: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """`data` of a POST to a v2 endpoint that changes nothing (retried like every read)."""
-        return self._read(operation, path, access_token, body, params)
-
-    def _read(
-        self,
-        operation: str,
-        path: str,
-        access_token: str,
-        body: Mapping[str, Any] | None,
-        params: Mapping[str, str] | None = None,
-    ) -> dict[str, Any]:
         return self._call(
             operation,
             lambda: self._post_json(path, access_token, body, params),
-            lambda r: self._envelope_data(r, operation, unknown_on_gateway=False),
+            lambda r: envelope_data(r, operation, unknown_on_gateway=False, now=self._clock()),
             idempotent=True,
             retry_answers=True,
         )
@@ -379,7 +322,7 @@ class TikTokClient:
         data = self._call(
             operation,
             lambda: self._post_json(path, access_token, body),
-            lambda r: self._envelope_data(r, operation, unknown_on_gateway=True),
+            lambda r: envelope_data(r, operation, unknown_on_gateway=True, now=self._clock()),
             idempotent=False,
             retry_answers=False,
         )
@@ -410,19 +353,19 @@ class TikTokClient:
             except requests.RequestException as exc:
                 unsent = never_sent(exc)
                 if not idempotent and not unsent:
-                    raise UnknownOutcomeError(operation, _describe(exc)) from exc
+                    raise UnknownOutcomeError(operation, describe_failure(exc)) from exc
                 if last:
                     raise TikTokRetryableError(
                         "connection_failed" if unsent else "network_error",
-                        reason=f"TikTok could not be reached for {operation} ({_describe(exc)}).",
+                        reason=f"TikTok could not be reached for {operation} ({describe_failure(exc)}).",
                     ) from exc
-                self._pause(operation, attempt, None, _describe(exc))
+                self._pause(operation, attempt, None, describe_failure(exc))
                 continue
             header_wait = parse_retry_after(response.headers.get("Retry-After"), self._clock())
             try:
                 return interpret(response)
             except TikTokError as err:
-                if not retry_answers or last or not _worth_retrying(err):
+                if not retry_answers or last or not worth_retrying(err):
                     raise
                 if header_wait is not None and header_wait > self._backoff.max_retry_after:
                     raise  # err.retry_after tells the caller how long to wait outside this Lambda
@@ -436,42 +379,6 @@ class TikTokClient:
             extra={"operation": operation, "attempt": attempt, "wait_seconds": round(wait, 3), "cause": why},
         )
         self._sleep(wait)
-
-    def _envelope_data(
-        self, response: requests.Response, operation: str, *, unknown_on_gateway: bool
-    ) -> dict[str, Any]:
-        status = response.status_code
-        body = _json_or_none(response)
-        error = body.get("error") if isinstance(body, Mapping) else None
-        retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
-        if isinstance(error, Mapping):
-            if error.get("code") == "ok" and _is_2xx(status):
-                data = body.get("data") if isinstance(body, Mapping) else None
-                return dict(data) if isinstance(data, Mapping) else {}
-            raise error_from_envelope(status, body, retry_after=retry_after)
-        # No TikTok envelope: a gateway or proxy answered, or the body was cut short.
-        if unknown_on_gateway and (status >= 500 or _is_2xx(status)):
-            raise UnknownOutcomeError(operation, f"HTTP {status} without TikTok's JSON answer")
-        if _is_2xx(status):
-            raise TikTokRetryableError(
-                "invalid_response",
-                reason=f"TikTok's answer to {operation} was not the expected JSON.",
-                http_status=status,
-            )
-        raise error_from_envelope(status, body, retry_after=retry_after)
-
-    def _token_body(self, response: requests.Response, operation: str) -> Mapping[str, Any]:
-        status = response.status_code
-        body = _json_or_none(response)
-        if isinstance(body, Mapping):
-            if body.get("error"):
-                raise oauth_error_from_body(status, body)
-            if _is_2xx(status):
-                return body
-        if status >= 500 or _is_2xx(status):
-            # Sent, and no readable answer: the code may be consumed or the refresh token rotated.
-            raise UnknownOutcomeError(operation, f"HTTP {status} without a readable token answer")
-        raise oauth_error_from_body(status, body)
 
     def _token_set(
         self,
@@ -490,30 +397,3 @@ class TikTokClient:
             )
         except TokenResponseError as exc:
             raise UnknownOutcomeError(operation, str(exc)) from None
-
-    def _revoke_answer(self, response: requests.Response) -> None:
-        # Success is an empty body (older docs) or {} (newer docs); an error is the flat OAuth shape.
-        status = response.status_code
-        body = _json_or_none(response)
-        error = body.get("error") if isinstance(body, Mapping) else None
-        if isinstance(error, Mapping) and error.get("code") == "ok":
-            error = None
-        if _is_2xx(status) and not error:
-            return
-        raise oauth_error_from_body(status, body)
-
-    @staticmethod
-    def _model(model: type[M], data: Mapping[str, Any], operation: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-            raise TikTokRetryableError(
-                "invalid_response",
-                reason=f"TikTok's answer to {operation} lacked expected fields: {', '.join(fields)}.",
-            ) from None
-
-
-def _worth_retrying(err: TikTokError) -> bool:
-    # A rate-limit answer clears within a minute, so a read may wait for it; posting caps take hours.
-    return err.kind is ErrorKind.RETRYABLE or err.code == "rate_limit_exceeded" or err.http_status == 429

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from functions.tiktok.errors import ErrorKind
+from functions.tiktok.error_codes import ErrorKind
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,17 @@ from functions.tiktok.client import (
     USER_INFO_PATH,
     VIDEO_INIT_PATH,
     TikTokClient,
-    never_sent,
     user_info_fields,
 )
+from functions.tiktok.error_codes import ErrorKind
 from functions.tiktok.errors import (
-    ErrorKind,
     TikTokQuotaError,
     TikTokReauthError,
     TikTokRetryableError,
     TikTokTerminalError,
     UnknownOutcomeError,
 )
+from functions.tiktok.http import never_sent
 from functions.tiktok.models import (
     PhotoPostInfo,
     PhotoPostMode,

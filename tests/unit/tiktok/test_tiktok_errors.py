@@ -6,10 +6,8 @@ import json
 
 import pytest
 
+from functions.tiktok.error_codes import ERROR_CODES, OAUTH_ERROR_CODES, ErrorKind
 from functions.tiktok.errors import (
-    ERROR_CODES,
-    OAUTH_ERROR_CODES,
-    ErrorKind,
     OAuthError,
     OAuthReauthError,
     OAuthRetryableError,
