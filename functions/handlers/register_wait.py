@@ -13,6 +13,6 @@ if TYPE_CHECKING:
     from functions.wiring import Wiring
 
 
-@step_handler
+@step_handler(required=("post_id", "task_token"))
 def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> None:
     register_wait(w, event["post_id"], event["task_token"])
