@@ -7,7 +7,7 @@ import json
 import threading
 from typing import Any
 
-from local.runtime.http_base import LoopbackHttpServer, RequestHandler
+from local.loopback import LoopbackHttpServer, RequestHandler
 
 
 class ResponseCatcher(LoopbackHttpServer):

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from local.runtime.http_base import LoopbackHttpServer, RequestHandler
+from local.loopback import LoopbackHttpServer, RequestHandler
 from local.runtime.runtime import LocalAws
 from local.runtime.template import RouteDef
 

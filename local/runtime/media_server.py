@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from functions.posting.media_urls import VERIFICATION_PREFIX
 from functions.settings import Env
+from local.loopback import LoopbackHttpServer, RequestHandler
 from local.runtime.cloudfront_signing import check_signed_url, split_signed
-from local.runtime.http_base import LoopbackHttpServer, RequestHandler
 from local.runtime.runtime import LocalAws
 
 LOG = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from local.loopback import LoopbackHttpServer
 from local.sandbox import controls, display, endpoints, oauth, posting, upload
 from local.sandbox.app import SandboxApp
 from local.sandbox.authorize_page import error_page
@@ -302,8 +302,11 @@ class _HTTPServer(ThreadingHTTPServer):
         log.exception("sandbox connection from %s failed", client_address)
 
 
-class SandboxServer:
+class SandboxServer(LoopbackHttpServer):
     """The TikTok sandbox on http://127.0.0.1:<port> (port 0 picks a free one)."""
+
+    server_class = _HTTPServer
+    poll_interval = 0.05
 
     def __init__(
         self,
@@ -313,12 +316,9 @@ class SandboxServer:
         *,
         clock: SandboxClock | None = None,
     ) -> None:
+        super().__init__(host, port)
         self.config = config or SandboxConfig()
-        self.host = host
-        self.port = port
         self.app = SandboxApp(self.config, clock)
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
@@ -336,44 +336,28 @@ class SandboxServer:
     def clock(self) -> SandboxClock:
         return self.app.clock
 
-    def start(self) -> SandboxServer:
-        handler = type(
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return type(
             "SandboxHandler",
             (_Handler,),
             {"app": self.app, "connections": self._connections, "connections_lock": self._connections_lock},
         )
-        self._httpd = _HTTPServer((self.host, self.port), handler)
-        self.port = self._httpd.server_address[1]
+
+    def start(self) -> Self:
+        super().start()
+        self.port = self.bound_port
         self.app.base_url = f"http://{self.host}:{self.port}"
         self.app.start()
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
-        )
-        self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
+        super().stop()  # stops accepting; then the connections still open (keep-alive) are cut
         with self._connections_lock:
             open_connections = list(self._connections)
         for connection in open_connections:
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
         self.app.stop()
 
     def reset(self) -> None:
         self.app.reset()
-
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -1,4 +1,5 @@
-"""A threaded HTTP/1.1 server on loopback, the common part of the HTTP API and the media server."""
+"""A threaded HTTP/1.1 server on loopback, the common part of the HTTP API, the media server, the
+CloudFormation response catcher and the TikTok sandbox (which brings its own request handler)."""
 
 from __future__ import annotations
 
@@ -60,27 +61,34 @@ class _Server(ThreadingHTTPServer):
 
 
 class LoopbackHttpServer:
-    """Start/stop/context manager and base_url; subclasses implement handle_request."""
+    """Start/stop/context manager and base_url; subclasses implement handle_request, or bring their own
+    handler class (`handler_class`) and server class (`server_class`)."""
+
+    server_class: type[ThreadingHTTPServer] = _Server
+    poll_interval = 0.5  # how soon stop() is noticed
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
-        self._server: _Server | None = None
+        self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return f"http://{self.host}:{self.bound_port}"
 
     def start(self) -> Self:
         if self._server is not None:
             return self
-        self._server = _Server((self.host, self.port), RequestHandler)
-        self._server.owner = self
+        self._server = self.server_class((self.host, self.port), self.handler_class())
+        self._server.owner = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": self.poll_interval},
+            name=type(self).__name__,
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -102,6 +110,15 @@ class LoopbackHttpServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @property
+    def bound_port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return int(self._server.server_address[1])
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return RequestHandler
 
     def handle_request(self, request: RequestHandler) -> None:
         raise NotImplementedError
