@@ -77,6 +77,8 @@ def apply_tiktok_status(
         fields = {"fail_reason": fail_reason or "unknown", "fail_detail": described.sentence}
     if post_ids:
         fields["tiktok_post_ids"] = [str(p) for p in post_ids]
+        if len(post_ids) == 1:  # TikTok's id of the public video: the announcement carries it at once
+            fields["video_id"] = str(post_ids[0])
     changed = w.posts.transition(post["post_id"], status, now=w.now(), note=note, fields=fields)
     if changed and resume:
         resume_waiting(w, post["post_id"])

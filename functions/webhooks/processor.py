@@ -122,9 +122,10 @@ def _visibility(w: Wiring, post: dict[str, Any], event: str, content: dict[str, 
         apply_tiktok_status(w, post, "PUBLISH_COMPLETE", note=f"webhook {event}")
     if post.get("publicly_available") is public and ids == list(post.get("tiktok_post_ids") or []):
         return False
-    return w.posts.update_fields(
-        post["post_id"], {"publicly_available": public, "tiktok_post_ids": ids}, w.now()
-    )
+    fields: dict[str, Any] = {"publicly_available": public, "tiktok_post_ids": ids}
+    if len(ids) == 1 and not post.get("video_id"):
+        fields["video_id"] = ids[0]  # TikTok's id of the public video (its link comes from the Display API)
+    return w.posts.update_fields(post["post_id"], fields, w.now())
 
 
 def _authorization_removed(w: Wiring, open_id: str, reason_code: object) -> str:

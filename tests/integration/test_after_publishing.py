@@ -151,6 +151,8 @@ def test_a_public_post_gets_its_link_and_a_snapshot_at_each_age(system: Embedded
     assert str(view["video_id"]) in {str(i) for i in system.sandbox_post(post["publish_id"])["post_ids"]}
     (found,) = _announced(system, "Post Link Found", post["post_id"])
     assert found["share_url"] == view["share_url"]
+    (published,) = _announced(system, "Post Published", post["post_id"])
+    assert published["video_id"] == view["video_id"], "TikTok named the video: announced with the post"
 
     assert len(view["snapshots_due"]) == 3  # an hour, a day and a week after publishing
     for count, due in enumerate(view["snapshots_due"], start=1):
@@ -171,7 +173,7 @@ def test_without_tiktoks_post_id_the_link_is_found_among_the_public_videos(syste
         post = _publish(system, "unnamed", PUBLIC)
     finally:
         system.sandbox_control("quirks", {"quirks": []})
-    assert not post.get("tiktok_post_ids")
+    assert not post.get("tiktok_post_ids") and not post.get("video_id")
     link = _after_the_search(system, post["post_id"])
     assert link["state"] == "found" and link["why"].startswith("video.list"), link
     listed = system.sandbox_post(post["publish_id"])["post_ids"]
