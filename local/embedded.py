@@ -33,14 +33,17 @@ CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105  # nosec B105
 
 @dataclass
 class EmbeddedSystem:
-    """Starts (and stops) everything. `virtual_time` puts the functions, the state machine's waits and the
-    sandbox on one virtual clock: True or "jump" for one post at a time, "events" for many at once
+    """Starts (and stops) everything. `fast_time` (the default, for the demo and the tests) makes the state
+    machine's waits and retry back-offs return at once and a failed queue message visible again at once;
+    False keeps every wait real (`make local`). `virtual_time` puts the functions, the state machine's waits
+    and the sandbox on one virtual clock: True or "jump" for one post at a time, "events" for many at once
     (local/virtual_time.py)."""
 
     cdk_out: Path | None = None
     sandbox_config: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     virtual_time: bool | Mode = False
+    fast_time: bool = True
     api_port: int = 0
     sandbox_port: int = 0
     media_port: int = 0
@@ -86,6 +89,7 @@ class EmbeddedSystem:
             secrets={"TikTokApp": json.dumps(app_credentials)},
             server=self.server,
             server_port=self.aws_port,
+            fast_time=self.fast_time,
             clock=self.clock.now,  # the wall clock until virtual time moves it
         ).start()
         self.api = HttpApiServer(self.runtime, port=self.api_port).start()
@@ -169,9 +173,8 @@ class EmbeddedSystem:
         self, creator: str, *, alias: str | None = None, decision: str = "allow"
     ) -> requests.Response:
         """The browser's part of the OAuth flow, over HTTP: /connect, TikTok's consent form, the callback.
-
-        The state cookie is Secure, which a plain-http client does not send back: it is passed by hand,
-        as a browser on a secure origin would."""
+        The session keeps the state cookie as a browser does (over plain http on loopback it is not
+        Secure, functions/handlers/web/connect.py)."""
         session = requests.Session()
         start = session.get(
             f"{self.api_url}/connect",
@@ -181,14 +184,10 @@ class EmbeddedSystem:
         )
         if start.status_code != 302:
             return start
-        cookie = start.headers["Set-Cookie"].split(";")[0]
         back = complete_consent(start.headers["Location"], creator=creator, decision=decision)
         callback = urlsplit(back)
         return session.get(
-            f"{self.api_url}{callback.path}",
-            params=dict(parse_qsl(callback.query)),
-            headers={"Cookie": cookie},
-            timeout=30,
+            f"{self.api_url}{callback.path}", params=dict(parse_qsl(callback.query)), timeout=30
         )
 
     def put_object(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> str | None:

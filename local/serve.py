@@ -5,6 +5,11 @@ The CDK stack deployed into moto with every Lambda handler in process, served as
 the media server (what CloudFront serves) and the TikTok sandbox. It prints the endpoints and example
 commands on stdout, then the functions' logs go to stderr.
 
+Time is real: a post scheduled ten minutes ahead goes out in ten minutes, the state machine's retries wait
+their back-off and a failed queue message waits out its visibility timeout. `--fast-time` makes those
+waits return at once, as the demo and the tests run. Start-up warnings that mean nothing to a user (the
+synthesis's, Powertools' "No application metrics to publish") are shown only with `-v`.
+
 While it runs, the endpoint file (`.local/endpoints.json`, or `--endpoints-file`) describes the stack for
 the command line (`tiktok-publisher --local`): the HTTP API, the AWS endpoint and its credentials, the
 region, the bucket and the stack's outputs. It is removed when the stack stops.
@@ -19,11 +24,16 @@ import json
 import logging
 import os
 import re
+import shlex
+import shutil
 import signal
 import socket
+import subprocess  # nosec B404 - synthesis in a child Python process
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -85,6 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help=f"comma-separated TikTok field behaviours for the built-in sandbox: {', '.join(QUIRKS)}",
     )
+    parser.add_argument(
+        "--fast-time",
+        action="store_true",
+        help="the state machine's waits (publish_at, a full quota) and retry back-offs return at once, and a "
+        "failed queue message is retried at once (default: real time)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the start-up warnings (synthesis, Powertools) that are quiet by default",
+    )
     return parser
 
 
@@ -92,16 +114,16 @@ def _stop_signal(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def start(system: EmbeddedSystem, aws_port: int) -> None:
-    """EmbeddedSystem.start with moto's server on `aws_port`."""
-    system.aws_port = aws_port
-    system.start()
-
-
 def _table_label(logical_id: str) -> str:
-    """`TablesPosts0238BDBA` -> `posts table`."""
+    """`TablesPosts0238BDBA` -> `posts`, `TablesOAuthStateE6EDAB91` -> `oauth state`."""
     name = re.sub(r"[0-9A-F]{8}$", "", logical_id).removeprefix("Tables")
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower() + " table"
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
+
+
+def _columns(rows: Sequence[tuple[str, str]], indent: str = "  ", min_width: int = 16) -> list[str]:
+    """`label  value` lines, every value starting in the same column."""
+    width = max(min_width, *(len(label) + 2 for label, _ in rows))
+    return [f"{indent}{label:<{width}}{value}".rstrip() for label, value in rows]
 
 
 def endpoints(system: EmbeddedSystem) -> dict[str, Any]:
@@ -161,28 +183,45 @@ def remove_endpoints(path: Path) -> None:
             path.unlink()
 
 
-def banner(system: EmbeddedSystem, account: str, endpoints_file: Path | None = None) -> str:
+TIME_NOTE = {
+    False: "real: publish_at, quota waits, retry back-offs and queue visibility take as long as they say",
+    True: "fast (--fast-time): the state machine's waits and retry back-offs return at once",
+}
+
+
+def banner(
+    system: EmbeddedSystem, account: str, endpoints_file: Path | None = None, *, fast_time: bool = False
+) -> str:
     rt = system.rt
     if system.media is None or rt.endpoint_url is None:
         raise RuntimeError("the system is not running in server mode")
     aws, api, bucket = rt.endpoint_url, system.api_url, rt.bucket
-    tables = rt.physical_ids_of("AWS::DynamoDB::Table")
+    tables = sorted(
+        (_table_label(lid), name) for lid, name in rt.physical_ids_of("AWS::DynamoDB::Table").items()
+    )
     env = "AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=" + rt.region
+    table_lines = _columns(tables, indent="", min_width=0)
+    rows = [
+        ("HTTP API", api),
+        ("connect link", f"{api}/connect?alias={account}"),
+        ("webhook URL", f"{api}/webhooks/tiktok"),
+        ("TikTok", system.sandbox_url + ("" if system.sandbox else " (external)")),
+        ("client key", system.client_key),
+        ("client secret", system.client_secret),
+        ("media (CDN)", system.media.base_url),
+        ("AWS endpoint", aws),
+        ("credentials", env),
+        ("bucket", bucket),
+        ("state machine", rt.state_machine_arn),
+        *((("tables" if i == 0 else ""), line) for i, line in enumerate(table_lines)),
+        *([("endpoint file", str(endpoints_file))] if endpoints_file is not None else []),
+        ("IAM", "enforced: each function calls AWS as its own role; a denied call is logged"),
+        ("time", TIME_NOTE[fast_time]),
+    ]
     lines = [
         "tiktok-publisher, running locally",
         "",
-        f"  HTTP API        {api}",
-        f"  connect link    {api}/connect?alias={account}",
-        f"  TikTok          {system.sandbox_url}" + ("" if system.sandbox else " (external)"),
-        f"  TikTok app      client key {system.client_key}, client secret {system.client_secret}",
-        f"  media (CDN)     {system.media.base_url}",
-        f"  AWS endpoint    {aws}",
-        f"  bucket          {bucket}",
-        f"  state machine   {rt.state_machine_arn}",
-        *(f"  {_table_label(lid):<16}{name}" for lid, name in sorted(tables.items())),
-        f"  credentials     {env}",
-        *([f"  endpoint file   {endpoints_file}"] if endpoints_file is not None else []),
-        "  IAM             enforced: each function calls AWS as its own role; a denied call is logged",
+        *_columns(rows),
         "",
         "Connect a sandbox creator: open the connect link in a browser, pick a creator, Authorize.",
         "Then post (a bare video needs the account's preferences; a manifest carries its own settings):",
@@ -199,11 +238,38 @@ def banner(system: EmbeddedSystem, account: str, endpoints_file: Path | None = N
             if system.sandbox
             else []
         ),
+        *_webhook_example(api, system.client_key, system.client_secret),
         *(_cli_example(account, endpoints_file) if endpoints_file is not None else []),
         "",
         READY,
     ]
     return "\n".join(lines)
+
+
+def _webhook_example(api: str, client_key: str, client_secret: str) -> list[str]:
+    """A webhook signed by hand as TikTok signs it (functions/tiktok/signature.py), ready to paste."""
+    content = json.dumps({"publish_id": "<publish_id>"})
+    body = json.dumps(
+        {
+            "client_key": client_key,
+            "event": "post.publish.complete",
+            "user_openid": "<open_id>",
+            "content": content,
+        }
+    )
+    return [
+        "",
+        "Send a webhook as TikTok does: header TikTok-Signature: t=<unix seconds>,s=<hex HMAC-SHA256 of",
+        '"<t>.<body>" keyed with the client secret>. It answers {"message": "ok"}; with a real publish_id',
+        "in the body it moves that post:",
+        "",
+        f"  body={shlex.quote(body)}",
+        "  t=$(date +%s)",
+        f'  s=$(printf \'%s.%s\' "$t" "$body" | openssl dgst -sha256 -hmac {shlex.quote(client_secret)}'
+        " | sed 's/^.* //')",
+        f'  curl -sS -X POST {api}/webhooks/tiktok -H "TikTok-Signature: t=$t,s=$s" \\',
+        "       -H 'Content-Type: application/json' --data-binary \"$body\"",
+    ]
 
 
 def _cli_example(account: str, endpoints_file: Path) -> list[str]:
@@ -238,55 +304,116 @@ def busy_ports(args: argparse.Namespace) -> list[str]:
     return busy
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    offline_aws_environment()
-    out = stdout if stdout is not None else sys.stdout
+# Synthesis in a process of its own: CDK's node process (jsii) then ends with it instead of running as long
+# as the stack (and, killed by the same Ctrl-C, printing a traceback at exit); its warnings are kept aside.
+_SYNTHESIZE = "import sys; from pathlib import Path; from local.runtime import synthesize; synthesize(Path(sys.argv[1]))"
+
+
+class SynthesisFailed(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def cloud_assembly(cdk_out: Path | None, *, verbose: bool) -> Iterator[Path]:
+    """`cdk_out` when it holds a synthesized app; else the app synthesized into it (or into a temporary
+    folder, removed at the end). What synthesis prints is shown with `verbose` or when it fails."""
+    if cdk_out is not None and (cdk_out / "manifest.json").exists():
+        yield cdk_out
+        return
+    folder = cdk_out or Path(tempfile.mkdtemp(prefix="tiktok-publisher-cdk-"))
+    try:
+        run = subprocess.run(  # noqa: S603  # nosec B603 - this interpreter, a fixed script
+            [sys.executable, "-c", _SYNTHESIZE, str(folder)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if verbose or run.returncode:
+            sys.stderr.write(run.stdout + run.stderr)
+        if run.returncode:
+            raise SynthesisFailed(f"cdk synth failed (exit {run.returncode})")
+        yield folder
+    finally:
+        if cdk_out is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def quiet_startup(verbose: bool) -> None:
+    """Without -v, warnings that mean nothing to a user are not shown."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
+    if verbose:
+        return
+    # Powertools, when a handler run added no metric (the deploy's custom resources, most webhooks).
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+
+
+def system_for(args: argparse.Namespace, cdk_out: Path, quirks: list[str]) -> EmbeddedSystem:
     env = {Env.APP_STATUS: "unaudited" if args.unaudited else "audited"}
     if args.chunk_mib:
         env[Env.UPLOAD_CHUNK_BYTES] = str(args.chunk_mib * MIB)
-    busy = busy_ports(args)
-    if busy:
-        print(f"port in use: {', '.join(busy)}; choose another (0: a free one)", file=sys.stderr)
-        return 2
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's server: no line per request
-    try:
-        quirks = check_quirks(q.strip() for q in args.quirks.split(",") if q.strip())
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    system = EmbeddedSystem(
-        cdk_out=args.cdk_out,
+    return EmbeddedSystem(
+        cdk_out=cdk_out,
         env=env,
         server=True,
         api_port=args.api_port,
         sandbox_port=args.sandbox_port,
         media_port=args.media_port,
+        aws_port=args.aws_port,
         tiktok_url=args.tiktok_url,
         client_key=args.client_key,
         client_secret=args.client_secret,
         sandbox_config={"quirks": quirks} if quirks else {},
+        fast_time=args.fast_time,
     )
+
+
+def serve(system: EmbeddedSystem, args: argparse.Namespace, out: TextIO) -> None:
+    """Start, describe, serve until a signal, stop."""
+    try:
+        # The functions log and print metrics to stdout: they go to stderr, stdout keeps the banner.
+        with contextlib.redirect_stdout(sys.stderr):
+            system.start()
+            written = write_endpoints(args.endpoints_file, endpoints(system))
+            shown = args.endpoints_file if written else None
+            out.write(banner(system, args.account, shown, fast_time=args.fast_time) + "\n")
+            out.flush()
+            while True:  # until a signal; a timed sleep lets the main thread run the handler even
+                time.sleep(0.5)  # when the signal was delivered to another thread
+    except KeyboardInterrupt:
+        print("stopping", file=sys.stderr)
+    finally:
+        with uninterruptible():
+            remove_endpoints(args.endpoints_file)  # first: no command line reaches a stopping stack
+            system.stop()
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    offline_aws_environment()
+    out = stdout if stdout is not None else sys.stdout
+    busy = busy_ports(args)
+    if busy:
+        print(f"port in use: {', '.join(busy)}; choose another (0: a free one)", file=sys.stderr)
+        return 2
+    try:
+        quirks = check_quirks(q.strip() for q in args.quirks.split(",") if q.strip())
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    quiet_startup(args.verbose)
     print(
         "starting: cdk synth, deploy into moto, HTTP API, media server, TikTok sandbox ...", file=sys.stderr
     )
     with handling((signal.SIGINT, signal.SIGTERM), _stop_signal):  # both stop the system
         try:
-            # The functions log and print metrics to stdout: they go to stderr, stdout keeps the banner.
-            with contextlib.redirect_stdout(sys.stderr):
-                start(system, args.aws_port)
-                written = write_endpoints(args.endpoints_file, endpoints(system))
-                shown = args.endpoints_file if written else None
-                out.write(banner(system, args.account, shown) + "\n")
-                out.flush()
-                while True:  # until a signal; a timed sleep lets the main thread run the handler even
-                    time.sleep(0.5)  # when the signal was delivered to another thread
-        except KeyboardInterrupt:
+            with cloud_assembly(args.cdk_out, verbose=args.verbose) as cdk_out:
+                serve(system_for(args, cdk_out, quirks), args, out)
+        except KeyboardInterrupt:  # during synthesis
             print("stopping", file=sys.stderr)
-        finally:
-            with uninterruptible():
-                remove_endpoints(args.endpoints_file)  # first: no command line reaches a stopping stack
-                system.stop()
+        except SynthesisFailed as exc:
+            print(exc, file=sys.stderr)
+            return 1
     print("stopped", file=sys.stderr)
     return 0
 

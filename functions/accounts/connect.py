@@ -14,12 +14,12 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from functions.accounts.scopes import POSTING_SCOPES
 from functions.store.accounts import Account, AccountStore
-from functions.tiktok.errors import TikTokError, UnknownOutcomeError
+from functions.tiktok.errors import OAuthError, TikTokError, UnknownOutcomeError
 
 if TYPE_CHECKING:
     from functions.store.oauth_state import OAuthStateStore
@@ -51,10 +51,12 @@ Cause = Literal["refused", "tiktok", "name_taken"]
 
 @dataclass(frozen=True)
 class NotConnected:
-    """The connection cannot complete; `message` is shown to the person in the browser."""
+    """The connection cannot complete; `message` is shown to the person in the browser. `alias`: the name
+    the attempt was for, when known, so that starting again keeps it."""
 
     message: str
     cause: Cause = "refused"
+    alias: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,20 +131,23 @@ class ConnectFlow:
         return ConnectStart(authorize_url=url, cookie_value=cookie)
 
     def finish(self, *, params: dict[str, str], cookie: str | None, now: int) -> Connected | NotConnected:
-        try:
-            return Connected(self._finish(params=params, cookie=cookie, now=now))
-        except ConnectError as exc:
-            return exc.result
-
-    def _finish(self, *, params: dict[str, str], cookie: str | None, now: int) -> Account:
         state = params.get("state", "")
         if not state:
-            raise ConnectError("The link has no state: start again from the connect page.")
+            return NotConnected("The link has no state: start again from the connect page.")
         record = self._states.consume(_digest(state), now)
         if record is None:
-            raise ConnectError(
+            return NotConnected(
                 "This sign-in link is unknown, was already used or has expired: start again from the connect page."
             )
+        alias = record.get("alias")
+        try:
+            return Connected(self._finish(record=record, params=params, cookie=cookie, now=now))
+        except ConnectError as exc:
+            return replace(exc.result, alias=alias if isinstance(alias, str) else None)
+
+    def _finish(
+        self, *, record: dict[str, Any], params: dict[str, str], cookie: str | None, now: int
+    ) -> Account:
         if not cookie or not hmac.compare_digest(_digest(cookie), str(record["cookie_hash"])):
             raise ConnectError(
                 "This sign-in was started in another browser (its cookie is missing): start again from the "
@@ -170,6 +175,13 @@ class ConnectFlow:
         except UnknownOutcomeError:
             raise ConnectError("TikTok did not answer in time: start again.", cause="tiktok") from None
         except TikTokError as exc:
+            if isinstance(exc, OAuthError) and exc.code == "invalid_grant":
+                # The callback's code is wrong, expired or spent: the request's fault, cured by a new sign-in.
+                said = f" (TikTok: {exc.description.rstrip('.')})" if exc.description else ""
+                raise ConnectError(
+                    f"TikTok did not accept this sign-in's authorization code{said}, so nothing was "
+                    "connected: start connecting again."
+                ) from None
             raise ConnectError(f"TikTok refused the sign-in: {exc.reason}", cause="tiktok") from None
         access = tokens.access_token.get_secret_value()
         try:

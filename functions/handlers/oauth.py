@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from functions import wiring
 from functions.accounts.connect import NotConnected
-from functions.handlers.web.connect import connected, cookie_from, not_connected, to_tiktok
+from functions.handlers.web.connect import connected, cookie_from, not_connected, secure_cookie, to_tiktok
 from functions.observability import logger, metrics, tracer
 from functions.settings import settings
 
@@ -25,11 +25,12 @@ def connect() -> Response[str]:
     alias = app.current_event.get_query_string_value("alias") or None
     # /connect?another=1: a second TikTok account from the same browser (TikTok shows its account chooser).
     another = app.current_event.get_query_string_value("another") in ("1", "true", "yes")
-    w = wiring.for_settings(settings())
+    s = settings()
+    w = wiring.for_settings(s)
     start = w.connect_flow.start(alias=alias, now=w.now(), another_account=another)
     if isinstance(start, NotConnected):
         return not_connected(start)
-    return to_tiktok(start)
+    return to_tiktok(start, secure=secure_cookie(s.oauth_redirect_uri))
 
 
 @app.get("/oauth/callback")
@@ -38,15 +39,17 @@ def callback() -> Response[str]:
         k: v for k, v in (app.current_event.query_string_parameters or {}).items() if isinstance(v, str)
     }
     cookie = cookie_from(app.current_event.cookies or [])
-    w = wiring.for_settings(settings())
+    s = settings()
+    w = wiring.for_settings(s)
     result = w.connect_flow.finish(params=params, cookie=cookie, now=w.now())
+    secure = secure_cookie(s.oauth_redirect_uri)
     if isinstance(result, NotConnected):
         metrics.add_metric(name="ConnectFailed", unit="Count", value=1)
         logger.info("connect refused", extra={"why": result.message})
-        return not_connected(result, cleared=True)
+        return not_connected(result, cleared=True, secure=secure)
     metrics.add_metric(name="AccountConnected", unit="Count", value=1)
     logger.info("account connected", extra={"account_id": result.account.account_id})
-    return connected(result)
+    return connected(result, secure=secure)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)

@@ -42,6 +42,7 @@ class Intake:
     post: dict[str, Any] | None  # None: the object is not a post (media for a manifest, a folder marker)
     started: bool = False
     note: str = ""
+    duplicate: bool = False  # the post existed already: this delivery or request made nothing new
 
 
 StartExecution = Callable[[str], None]  # post_id -> start the workflow named after it (idempotent)
@@ -160,19 +161,23 @@ class PostIntake:
 
     def _reject(self, base: dict[str, Any], reason: str, detail: str, now: int) -> Intake:
         post = failed_post(base, reason=reason, detail=detail, now=now)
-        if self._posts.create(post, now):
+        created = self._posts.create(post, now)
+        if created:
             self._post_failed(post)
-        return Intake(self._posts.get(post["post_id"]) or post, started=False, note=detail)
+        current = self._posts.get(post["post_id"]) or post
+        return Intake(current, started=False, note=detail, duplicate=not created)
 
     def _accept(self, post: dict[str, Any], now: int) -> Intake:
         created = self._posts.create(post, now)  # False on a duplicate: the existing record decides below
         current = self._posts.get(post["post_id"]) or post
         if current.get("status") != "RECEIVED":
-            return Intake(current, started=False, note="already under way")
+            return Intake(current, started=False, note="already under way", duplicate=not created)
         # Also for a duplicate still RECEIVED: the first delivery may have died before starting it. The
         # execution is named after the post, so this never starts a second one.
         self._start(post["post_id"])
-        return Intake(current, started=created, note="" if created else "already under way")
+        return Intake(
+            current, started=created, note="" if created else "already under way", duplicate=not created
+        )
 
 
 class _NoAccountError(Exception):

@@ -2,6 +2,9 @@
 function returns patches with start()/stop(), active only while a LocalAws runs.
 
 Step Functions (where moto runs a state machine differently from AWS):
+- Timestamp waits: measured in UTC and rounded up to whole seconds (moto subtracts the machine's local
+  time from a UTC timestamp, so outside UTC a wait ends hours early or late, and it truncates, ending up
+  to a second early; AWS never ends a wait early);
 - fast time: Wait states and Retry back-offs return at once; TimeoutSeconds (task and machine) stays real;
 - JSONata: moto ships no evaluator; jsonata-python is plugged in when it is installed;
 - the interpreter's ERROR log of every caught failure is silenced (the history keeps them);
@@ -16,6 +19,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import time
+from datetime import UTC, datetime
 from typing import Any
 from unittest import mock
 from urllib.parse import quote_plus
@@ -41,6 +47,26 @@ def fast_time_patches() -> list[Any]:
         mock.patch.object(wait_function.WaitFunction, "_wait_interval", _no_wait),
         mock.patch.object(retrier_decl, "time", _NoSleep),
     ]
+
+
+def _utc_wait_seconds(state: Any, env: Any) -> int:
+    """A Timestamp wait's length, from now in UTC, rounded up."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEventException,
+    )
+
+    state.string.eval(env=env)
+    text = env.stack.pop()
+    target: datetime | None = state._from_timestamp_string(timestamp=text)
+    if target is None:
+        raise FailureEventException(state._create_failure_event(env, text))
+    return math.ceil(target.replace(tzinfo=UTC).timestamp() - time.time())
+
+
+def timestamp_wait_patches() -> list[Any]:
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp
+
+    return [mock.patch.object(timestamp.Timestamp, "_get_wait_seconds", _utc_wait_seconds)]
 
 
 def jsonata_patches() -> list[Any]:
@@ -141,6 +167,7 @@ def runtime_patches(fast_time: bool) -> list[Any]:
     """Every patch of this module, as a LocalAws starts them (fast time only when asked for)."""
     return [
         *jsonata_patches(),
+        *timestamp_wait_patches(),
         *(fast_time_patches() if fast_time else []),
         *quiet_interpreter_patches(),
         *s3_event_key_patches(),

@@ -89,16 +89,13 @@ class LocalStack:
 
     def authorize(self, link: str, creator: str = "sandbox_public") -> requests.Response:
         """The browser's part after the user opens the connect link: TikTok's consent form, Authorize, the
-        callback (the Secure state cookie passed by hand, as local/embedded.py explains)."""
+        callback (the session keeps the state cookie, as any HTTP client does on plain http to loopback)."""
         session = requests.Session()
         start = session.get(link, allow_redirects=False, timeout=30)
         assert start.status_code == 302, start.text
         back = urlsplit(complete_consent(start.headers["Location"], creator=creator))
-        cookie = start.headers["Set-Cookie"].split(";")[0]
         api = self.endpoints["api_url"]
-        return session.get(
-            f"{api}{back.path}", params=dict(parse_qsl(back.query)), headers={"Cookie": cookie}, timeout=30
-        )
+        return session.get(f"{api}{back.path}", params=dict(parse_qsl(back.query)), timeout=30)
 
 
 def wait_for_file(path: Path, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -299,3 +299,63 @@ def test_an_account_without_the_display_scopes_says_which_and_how_to_add_them(ap
     assert status == 200
     assert account["missing_scopes"] == ["user.info.basic", "video.upload", "video.list", "user.info.stats"]
     assert account["upgrade_url"] == "https://api.example.com/connect?alias=pub"
+
+
+def test_every_error_body_has_one_shape(api_world: World) -> None:
+    """`message` says what is wrong, alone; `problems` lists them when there are several. Powertools' own
+    answers (an unknown route, a ServiceError) carry no `statusCode` of their own."""
+    assert _call("GET", "/posts/nope", path_params={"post_id": "nope"}) == (
+        404,
+        {"message": "no post 'nope'"},
+    )
+    assert _call("PATCH", "/posts") == (404, {"message": "no route PATCH /posts"})
+    assert _call("GET", "/posts") == (400, {"message": "the query parameter 'account' is required"})
+    assert _call("POST", "/posts", raw_body="not json") == (400, {"message": "the body is not valid JSON"})
+    status, one = _call("POST", "/posts", body={"video": "a.mp4", "privacy_level": "SELF_ONLY"})
+    assert status == 400 and set(one) == {"message"}
+    assert one["message"].startswith("the post is not valid: account: required")
+    several = {"account": "pub", "video": "a.mp4", "privacy_level": "NOBODY", "caption": 5}
+    status, many = _call("POST", "/posts", body=several)
+    assert status == 400 and set(many) == {"message", "problems"}, many
+    assert many["message"] == f"the post is not valid ({len(many['problems'])} problems)"
+    assert len(many["problems"]) > 1 and all(isinstance(p, str) and p for p in many["problems"])
+    status, failed = _call("POST", "/posts", body={"account": "nobody", "video": "a.mp4"})
+    assert status == 422 and failed["message"] == failed["fail_detail"]
+
+
+def test_preferences_errors_speak_of_preferences(api_world: World) -> None:
+    path, params = "/accounts/pub/preferences", {"account_id": "pub"}
+    status, answer = _call("PUT", path, path_params=params, body={"mode": "sideways"})
+    assert status == 400 and set(answer) == {"message"}
+    assert answer["message"].startswith("the preferences are not valid: mode")
+    status, answer = _call("PUT", path, path_params=params, body={"video": "x.mp4", "photos": ["y.jpg"]})
+    assert status == 400 and answer["message"] == "the preferences are not valid (2 problems)"
+    assert sorted(answer["problems"]) == [
+        "photos: is not a posting preference",
+        "video: is not a posting preference",
+    ]
+    status, answer = _call("PUT", path, path_params=params, raw_body="[]")
+    assert status == 400 and answer == {"message": "the body must be a JSON object"}
+    assert _call("PUT", "/accounts/nope/preferences", path_params={"account_id": "nope"}, body={}) == (
+        404,
+        {"message": "no account 'nope'"},
+    )
+    for bad in ({"mode": "sideways"}, {"video": "x.mp4"}, {"daily_post_cap": 0, "mode": "inbox"}):
+        assert "not a valid post" not in _call("PUT", path, path_params=params, body=bad)[1]["message"]
+
+
+def test_the_same_content_again_is_the_existing_post_and_says_how_to_post_it_again(api_world: World) -> None:
+    manifest = {"account": "pub", "video": "same.mp4", "privacy_level": "SELF_ONLY", "caption": "again"}
+    status, first = _call("POST", "/posts", body=manifest)
+    assert status == 202 and "message" not in first
+    status, again = _call("POST", "/posts", body=manifest)
+    assert status == 200 and again["post_id"] == first["post_id"]
+    assert "already has a post made from this same request" in again["message"]
+    assert '"client_token"' in again["message"]
+    status, other = _call("POST", "/posts", body={**manifest, "client_token": "second time"})
+    assert status == 202 and other["post_id"] != first["post_id"] and "message" not in other
+    # A request that failed (its account was not connected) says so again, with the same advice.
+    missing = {"account": "nobody", "video": "a.mp4", "privacy_level": "SELF_ONLY"}
+    assert _call("POST", "/posts", body=missing)[0] == 422
+    status, failed_again = _call("POST", "/posts", body=missing)
+    assert status == 422 and failed_again["status"] == "FAILED" and "client_token" in failed_again["message"]

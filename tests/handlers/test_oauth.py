@@ -154,3 +154,58 @@ def test_connecting_another_account_asks_tiktok_for_its_account_chooser(
     )
     assert response["statusCode"] == 302
     assert parse_qs(urlsplit(response["headers"]["Location"]).query).get("disable_auto_auth") == shown
+
+
+@pytest.mark.parametrize(
+    ("redirect_uri", "secure"),
+    [
+        ("https://api.example.com/oauth/callback", True),
+        ("https://127.0.0.1:8443/oauth/callback", True),  # never weaker on https
+        ("http://api.example.com/oauth/callback", True),  # plain http off this machine: a browser drops it
+        ("http://127.0.0.1:8000/oauth/callback", False),  # make local
+        ("http://localhost:8000/oauth/callback", False),
+        ("http://[::1]:8000/oauth/callback", False),
+    ],
+)
+def test_the_state_cookie_is_secure_unless_the_stack_answers_plain_http_on_loopback(
+    world: World, monkeypatch: pytest.MonkeyPatch, redirect_uri: str, secure: bool
+) -> None:
+    monkeypatch.setenv("OAUTH_REDIRECT_URI", redirect_uri)
+    started = _call(load_event("http/get_connect"))
+    assert ("Secure" in started["cookies"][0]) is secure, started["cookies"]
+    state = parse_qs(urlsplit(started["headers"]["Location"]).query)["state"][0]
+    # The callback clears it with the same attributes (a browser ignores a Secure Set-Cookie over http).
+    ended = _callback({"error": "access_denied", "state": state}, [started["cookies"][0].split(";")[0]])
+    assert ("Secure" in ended["cookies"][0]) is secure and "Max-Age=0" in ended["cookies"][0]
+
+
+def test_start_again_keeps_the_alias_the_sign_in_was_for(world: World) -> None:
+    state, _cookie = _start("mychannel")
+    response = _callback({"code": "c", "state": state, "scopes": "user.info.basic"}, [])  # no cookie
+    assert response["statusCode"] == 400 and "started in another browser" in response["body"]
+    assert '<a href="/connect?alias=mychannel">Start again</a>' in response["body"]
+    unknown = _callback({"code": "c", "state": "forged-state"}, [])  # no record: no alias to keep
+    assert '<a href="/connect">Start again</a>' in unknown["body"]
+
+
+def test_a_bogus_authorization_code_is_a_400_page_that_says_to_start_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local.sandbox import SandboxConfig, SandboxServer
+    from tests.support.world import CLIENT_KEY, CLIENT_SECRET
+
+    config = SandboxConfig(
+        client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, redirect_uris=[world.env["OAUTH_REDIRECT_URI"]]
+    )
+    with SandboxServer(config) as tiktok:  # the sandbox answers the exchange as TikTok does: invalid_grant
+        monkeypatch.setenv("TIKTOK_API_BASE_URL", tiktok.base_url)
+        monkeypatch.setenv("TIKTOK_AUTH_BASE_URL", tiktok.base_url)
+        state, cookie = _start("mychannel")
+        scopes = "user.info.basic,video.upload,video.publish"
+        response = _callback({"code": "bogus", "state": state, "scopes": scopes}, [f"tp_oauth={cookie}"])
+    assert response["statusCode"] == 400, response["body"]
+    body = response["body"].replace("&#x27;", "'")
+    assert "TikTok did not accept this sign-in's authorization code" in body
+    assert "start connecting again" in body
+    assert '<a href="/connect?alias=mychannel">Start again</a>' in body
+    assert _rows(world, "ACCOUNTS_TABLE") == [] and _rows(world, "TOKENS_TABLE") == []

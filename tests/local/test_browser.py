@@ -1,7 +1,7 @@
 """The connect flow in a real browser: headless Chromium opens the app's /connect, follows the redirect to
 the sandbox's consent form, a creator is picked and the app authorized, and the callback's page says
-"Connected". The OAuth state cookie is `Secure` on plain http: Chromium treats 127.0.0.1 as a secure
-context, so it keeps and sends it. Screenshots go to test-artifacts/."""
+"Connected". Over plain http on loopback the OAuth state cookie is not `Secure` (any client keeps it);
+on https it is. Screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 

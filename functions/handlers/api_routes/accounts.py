@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from functions.accounts.management import account_view, disconnect, save_preferences
-from functions.handlers.api_routes.common import account_named, current_wiring, json_body
+from functions.handlers.api_routes.common import account_named, current_wiring, error_response, json_body
+from functions.posting.manifest import ManifestError
 from functions.posting.quota_report import quota_report
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
@@ -30,9 +34,14 @@ def get_quota(account_id: str) -> dict[str, Any]:
 
 
 @router.put("/accounts/<account_id>/preferences")
-def put_preferences(account_id: str) -> dict[str, Any]:
+def put_preferences(account_id: str) -> dict[str, Any] | Response[dict[str, Any]]:
     w = current_wiring()
-    return account_view(w, save_preferences(w, account_named(account_id), json_body(router)))
+    account = account_named(account_id)
+    try:
+        saved = save_preferences(w, account, json_body(router))
+    except ManifestError as exc:  # checked by the manifest's rules, but these are not a post
+        return error_response(400, "the preferences are not valid", exc.problems)
+    return account_view(w, saved)
 
 
 @router.delete("/accounts/<account_id>")

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from functions.handlers.api_routes.common import current_wiring, json_body
+from functions.handlers.api_routes.common import current_wiring, json_body, json_response
 from functions.post_status import STATUS_RANK
 from functions.posting.cancel import cancel_post
 from functions.posting.finish import emit
 from functions.posting.intake import PostIntake
 from functions.posting.records import metrics_view, public_view
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
-
-def _json(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+# Said with the post a request names again (post_id_for_request: one post per account and request).
+SAME_REQUEST = (
+    "this account already has a post made from this same request (same content and settings), so nothing "
+    "new was started: this is that post. To post the same content again on purpose, send it with a new "
+    '"client_token".'
+)
 
 
 def _post(post_id: str) -> dict[str, Any]:
@@ -42,7 +47,12 @@ def create_post() -> Response[dict[str, Any]]:
     bucket = w.settings.require("media_bucket")
     result = intake.from_request(bucket=bucket, body=json_body(router), now=w.now())
     post = public_view(result.post or {})
-    return _json(202 if result.started else (422 if post.get("status") == "FAILED" else 200), post)
+    failed = post.get("status") == "FAILED"  # recorded, but it cannot go (an account not connected...)
+    if result.duplicate:
+        return json_response(422 if failed else 200, {**post, "message": SAME_REQUEST})
+    if failed:
+        return json_response(422, {**post, "message": str(post.get("fail_detail") or "the post cannot go")})
+    return json_response(202, post)
 
 
 @router.get("/posts")
@@ -73,5 +83,5 @@ def delete_post(post_id: str) -> Response[dict[str, Any]]:
     if answer is None:
         raise NotFoundError(f"no post {post_id!r}")
     if answer.cancelled:
-        return _json(200, public_view(answer.post))
-    return _json(409, {"message": answer.reason, "post": public_view(answer.post)})
+        return json_response(200, public_view(answer.post))
+    return json_response(409, {"message": answer.reason, "post": public_view(answer.post)})
