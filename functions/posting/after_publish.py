@@ -3,8 +3,8 @@
 Once a post reaches PUBLISH_COMPLETE (`on_published`, from Finish or from the webhook that reports an inbox
 draft posted), the work is planned on the post (`after_publish`) and scheduled (EventBridge Scheduler):
 
-- the link: from `publicaly_available_post_id` when TikTok sent it, otherwise searched in the creator's
-  public videos (`video.list`) a minute, ten minutes, an hour and six hours after publishing
+- the link: from `publicaly_available_post_id` when TikTok sent it (asked for at once), otherwise searched
+  in the creator's public videos (`video.list`) a minute, ten minutes, an hour and six hours after publishing
   (functions/posting/public_video.py decides; TikTok lists a video only once moderation has passed);
 - the numbers at each of the configured ages (functions/posting/snapshots.py).
 
@@ -68,9 +68,9 @@ def on_published(w: Wiring, post: dict[str, Any], schedules: Schedules) -> None:
     due = [completed_at + age for age in w.settings.snapshot_ages]
     plan = {"planned_at": now, "completed_at": completed_at, "snapshots_due": due}
     _record(w, post_id, {"after_publish": plan, "public_link": link_state("searching", "looking for it")})
-    schedules.once(
-        schedules.name("link", post_id, "0"), now + LINK_SEARCH_DELAYS[0], _event("link", post_id, 0)
-    )
+    # TikTok named the public video: it is listed already, so it is asked for at once.
+    first = now + (1 if post.get("tiktok_post_ids") else LINK_SEARCH_DELAYS[0])
+    schedules.once(schedules.name("link", post_id, "0"), first, _event("link", post_id, 0))
     for at in due:
         schedules.once(schedules.name("snap", post_id, str(at)), at, _event("snapshot", post_id, at))
 
