@@ -1,9 +1,12 @@
 """Lambda assets built on the host, without Docker.
 
-Two assets serve every function:
+Two assets serve every function, and a third the repair function alone:
 - the code asset: the `functions/` package copied as is (handlers are `functions.handlers.<name>.handler`);
 - the dependency layer: the `lambda` dependency group of pyproject.toml, exported from uv.lock and installed as
-  manylinux wheels for the Lambda runtime's Python version and architecture (`uv pip install --target`).
+  manylinux wheels for the Lambda runtime's Python version and architecture (`uv pip install --target`);
+- the repair layer: the `repair` group (PyAV with the FFmpeg libraries its wheel carries, Pillow) the same
+  way, for glibc 2.28 (PyAV publishes no manylinux2014 wheel for arm64; Lambda's Python 3.14 runs on Amazon
+  Linux 2023, glibc 2.34). Both layers and the code stay within Lambda's 250 MB unzipped.
 
 CDK calls `try_bundle` during synth; returning True means the Docker image named in BundlingOptions is
 never used. The layer's asset hash is derived from uv.lock and the target platform, so an unchanged lock
@@ -40,6 +43,7 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 _PYTHON_VERSION = "3.14"
 _PLATFORM = "aarch64-manylinux2014"
+_REPAIR_PLATFORM = "aarch64-manylinux_2_28"
 _UNUSED_IMAGE = DockerImage.from_registry("local-bundling-only")  # never pulled: local bundling wins
 LOG = logging.getLogger(__name__)
 
@@ -124,7 +128,11 @@ class CodeBundler:
 
 @jsii.implements(ILocalBundling)
 class DependencyLayerBundler:
-    """Installs the locked runtime dependencies as Lambda-platform wheels under python/."""
+    """Installs a locked dependency group as Lambda-platform wheels under python/."""
+
+    def __init__(self, group: str = "lambda", platform: str = _PLATFORM) -> None:
+        self.group = group
+        self.platform = platform
 
     def try_bundle(self, output_dir: str, *, image: Any = None, **_: Any) -> bool:
         uv = uv_executable()
@@ -135,7 +143,7 @@ class DependencyLayerBundler:
                 "export",
                 "--frozen",
                 "--only-group",  # the functions' dependencies; the package's own are the command line's
-                "lambda",
+                self.group,
                 "--no-hashes",
                 "--no-emit-project",
                 "--format",
@@ -160,7 +168,7 @@ class DependencyLayerBundler:
                 "--target",
                 str(Path(output_dir) / "python"),
                 "--python-platform",
-                _PLATFORM,
+                self.platform,
                 "--python-version",
                 _PYTHON_VERSION,
                 "--only-binary",
@@ -194,13 +202,17 @@ def code_asset() -> lambda_.Code:
     )
 
 
-def dependency_layer_code() -> lambda_.Code:
+def dependency_layer_code(group: str = "lambda") -> lambda_.Code:
+    """The layer of a dependency group: `lambda` for every function, `repair` for the repair function."""
+    platform = _REPAIR_PLATFORM if group == "repair" else _PLATFORM
     lock = (ROOT / "uv.lock").read_bytes() + (ROOT / "pyproject.toml").read_bytes()
-    target = f"{_PYTHON_VERSION}/{_PLATFORM}/{_bytecode_tag()}"
+    target = f"{group}/{_PYTHON_VERSION}/{platform}/{_bytecode_tag()}"
+    if group == "lambda":  # the hash the layer always had: an unchanged lock reuses the bundle
+        target = f"{_PYTHON_VERSION}/{platform}/{_bytecode_tag()}"
     digest = hashlib.sha256(lock + target.encode()).hexdigest()
     return lambda_.Code.from_asset(
         str(ROOT / "infra" / "layer"),
         asset_hash_type=AssetHashType.CUSTOM,
         asset_hash=digest,
-        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=DependencyLayerBundler()),
+        bundling=BundlingOptions(image=_UNUSED_IMAGE, local=DependencyLayerBundler(group, platform)),
     )

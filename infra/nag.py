@@ -20,6 +20,7 @@ _WORKFLOW_FUNCTIONS = (
     "uploadchunks41700173",
     "finish7C52718E",
     "checkstatus218F0C7C",
+    "repair9AEA4FB4",
 )
 
 # (scope, rule id as cdk-nag prints it, reason). Scope "stack" covers the whole stack; another value is the
@@ -46,6 +47,12 @@ ACKNOWLEDGMENTS: tuple[tuple[str, str, str], ...] = (
         "stack",
         "AwsSolutions-IAM5[Resource::<StorageMedia9333CB25.Arn>/posts/*]",
         "Functions read the media objects under posts/, whose keys are only known at run time",
+    ),
+    (
+        "stack",
+        "AwsSolutions-IAM5[Resource::<StorageMedia9333CB25.Arn>/derived/*]",
+        "The repair writes each post's repaired copy under derived/<account>/<post>/, named at run time; the "
+        "steps that send it read it there",
     ),
     (
         "stack",

@@ -59,6 +59,10 @@ UNUSED_LOCALLY: dict[tuple[str, str, str], str] = {
         "gives back the slot of a post cancelled while it held one (reserved, then waiting on TikTok's 'not "
         "now' at Init, which locally retries at once); tests/handlers/test_api.py checks the release itself"
     ),
+    ("repair", "s3:AbortMultipartUpload", "*"): (
+        "aborts the upload of a repaired copy that S3 failed part-way (a copy is uploaded only once it is "
+        "made); functions/store/media_files.py's tests abort one against moto"
+    ),
     ("review", "s3:GetObjectVersion", "*"): (
         "the review page previews the exact version by a presigned URL only when the stack has no media "
         "domain; the local stack always serves previews through its media server"

@@ -2,10 +2,11 @@
 
 It starts the embedded system (the CDK stack deployed into moto with every Lambda handler in process, the
 HTTP API, the media server and the TikTok sandbox), connects a sandbox creator through the real OAuth
-redirects, drops a photo set (a manifest and three JPEGs) and a real H.264 video into the bucket, and
-follows both posts: a progress bar for the video's chunks, then every status change. It ends by printing
-each final post record as one JSON line on stdout (the photo post first, the video post last) and exits 0
-only when both were published and TikTok received exactly the bytes of the files.
+redirects, drops a photo set (a manifest and three JPEGs), a 120 fps clip TikTok would refuse (repaired
+into a 60 fps copy: local/demo_repair.py) and a real H.264 video into the bucket, and follows the posts: a
+progress bar for the video's chunks, then every status change. It ends by printing each final post record
+as one JSON line on stdout (the photo post first, the video post last) and exits 0 only when all were
+published and TikTok received exactly the bytes of the files (of the repaired copy, for the clip).
 
 Progress goes to stderr; the functions' own logs go to a log file (`--verbose`: to stderr).
 Ctrl-C (or SIGTERM) stops everything cleanly and exits 130.
@@ -36,6 +37,7 @@ from PIL import Image, ImageDraw
 from functions.post_status import TERMINAL
 from functions.settings import Env
 from functions.store.posts import PostStore
+from local import demo_repair
 from local.embedded import EmbeddedSystem
 from local.media import video_of_size
 from local.offline import offline_aws_environment
@@ -305,9 +307,12 @@ def _verify(system: EmbeddedSystem, progress: Progress, watched: Watched) -> boo
         detail = f": {post['fail_reason']}: {post.get('fail_detail', '')}" if post.get("fail_reason") else ""
         progress.say(f"{watched.label}: {post.get('status', 'no post')}{detail}")
         return False
+    if watched.label == demo_repair.LABEL:  # TikTok must hold the repaired copy, not the file dropped
+        progress.say(demo_repair.what_changed(post))
+        watched.files = [demo_repair.sent_copy(system, post)]
     received = system.sandbox_post(post["publish_id"])
     expected = [hashlib.sha256(f).hexdigest() for f in watched.files]
-    if watched.label == "video":
+    if watched.label in ("video", demo_repair.LABEL):
         got, sizes = [received.get("sha256")], [received.get("bytes_received")]
     else:
         got = [f.get("sha256") for f in received.get("files", [])]
@@ -327,13 +332,16 @@ def _verify(system: EmbeddedSystem, progress: Progress, watched: Watched) -> boo
 
 
 def run(system: EmbeddedSystem, progress: Progress, args: argparse.Namespace, watched: list[Watched]) -> bool:
-    """The flow on a started system; `watched` receives the photo post, then the video post."""
+    """The flow on a started system; `watched` receives the photo post, the repaired clip's, then the
+    video post."""
     progress.say(
         f"stack up: HTTP API {system.api_url}, TikTok sandbox {system.sandbox_url}, bucket {system.rt.bucket}"
     )
     _connect(system, progress, args.creator, args.account)
     photo_key, images = _drop_photos(system, progress, args.account)
     watched.append(Watched("photos", photo_key, images))
+    repair_key, original = demo_repair.drop_repair_clip(system, progress, args.account)
+    watched.append(Watched(demo_repair.LABEL, repair_key, [original]))
     video_key, clip = _drop_video(system, progress, args.account, int(args.video_mib * MIB), args.chunk_delay)
     watched.append(Watched("video", video_key, [clip]))
     try:

@@ -1,11 +1,13 @@
 """Real media made on the spot (PyAV's bundled FFmpeg and Pillow; no system ffmpeg): an H.264 MP4 of any
-size for uploads, and photos for photo posts. Used by the demo and the end-to-end tests."""
+size for uploads, photos for photo posts, and clips in any container and codec FFmpeg writes (what TikTok
+would reject, for the repair). Used by the demo, the end-to-end tests and the benchmarks."""
 
 from __future__ import annotations
 
 import io
 import struct
 import tempfile
+from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
@@ -39,6 +41,93 @@ def video(
             for packet in stream.encode():
                 output.mux(packet)
         return path.read_bytes()
+
+
+# Encoders made fast for test clips (the content, not the quality, is what matters).
+_FAST_OPTIONS = {
+    "libx264": {"preset": "ultrafast"},
+    "libx265": {"preset": "ultrafast", "x265-params": "log-level=error"},
+    "libvpx-vp9": {"deadline": "realtime", "cpu-used": "8"},
+    "libsvtav1": {"preset": "12"},
+}
+_NATIVE_PIXELS = {"prores_ks": "yuv422p10le", "mjpeg": "yuvj420p"}
+
+
+@cache
+def clip(
+    *,
+    container: str = "mp4",
+    encoder: str = "libx264",
+    width: int = 360,
+    height: int = 640,
+    fps: int | Fraction = 30,
+    frames: int = 30,
+    audio: str | None = None,
+    options: tuple[tuple[str, str], ...] = (),
+) -> bytes:
+    """A short clip of `frames` frames in any container and codec FFmpeg writes ("mov" + "prores_ks",
+    "avi" + "mjpeg", "matroska" + "libx264", ...), a bar moving down a dark picture, with a stereo tone
+    in `audio` ("aac", "pcm_s16le", ...) when given. Frames are drawn as YUV planes (no Pillow), so a
+    large picture is cheap to make."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"clip.{container}"
+        with av.open(str(path), "w", format=container, options=dict(options)) as output:
+            stream = output.add_stream(encoder, rate=fps, options=_FAST_OPTIONS.get(encoder, {}))
+            if not isinstance(stream, av.VideoStream):
+                raise TypeError(f"PyAV returned a non-video stream for {encoder}")
+            stream.width, stream.height = width, height
+            stream.pix_fmt = _NATIVE_PIXELS.get(encoder, "yuv420p")
+            sound = output.add_stream(audio, rate=48000) if audio else None
+            if isinstance(sound, av.AudioStream):
+                sound.layout = "stereo"
+            samples = 0
+            for index in range(frames):
+                output.mux(
+                    stream.encode(
+                        _bar_frame(width, height, index, frames=frames, fps=fps, pix_fmt=stream.pix_fmt)
+                    )
+                )
+                while isinstance(sound, av.AudioStream) and samples < (index + 1) * 48000 / fps:
+                    output.mux(sound.encode(_tone(sound.format.name, samples)))
+                    samples += 1024
+            output.mux(stream.encode(None))
+            if isinstance(sound, av.AudioStream):
+                output.mux(sound.encode(None))
+        return path.read_bytes()
+
+
+def _bar_frame(
+    width: int, height: int, index: int, *, frames: int, fps: int | Fraction, pix_fmt: str
+) -> av.VideoFrame:
+    frame = av.VideoFrame(width, height, "yuv420p")
+    luma = frame.planes[0]
+    top = (index * height // max(frames, 1)) % height
+    rows = bytearray([24]) * (luma.line_size * luma.height)
+    start, end = top * luma.line_size, min(top + max(height // 8, 2), height) * luma.line_size
+    rows[start:end] = bytes([180]) * (end - start)
+    luma.update(bytes(rows))
+    for plane, value in zip(frame.planes[1:], (110, 170), strict=True):
+        plane.update(bytes([value]) * plane.buffer_size)
+    frame.pts, frame.time_base = index, 1 / Fraction(fps)
+    return frame.reformat(format=pix_fmt) if pix_fmt != "yuv420p" else frame
+
+
+def _tone(sample_format: str, start: int) -> av.AudioFrame:
+    frame = av.AudioFrame(format=sample_format, layout="stereo", samples=1024)
+    for plane in frame.planes:
+        plane.update(bytes(plane.buffer_size))  # silence: what matters is that there is audio
+    frame.sample_rate, frame.pts = 48000, start
+    return frame
+
+
+def image(*, width: int, height: int, fmt: str, colour: tuple[int, int, int] = (60, 140, 220)) -> bytes:
+    """A photo in any format Pillow writes ("PNG", "GIF", "BMP", "JPEG", ...), with a white square in its
+    top-left corner (so an orientation change shows)."""
+    picture = Image.new("RGBA" if fmt == "PNG" else "RGB", (width, height), colour)
+    picture.paste((255, 255, 255), (0, 0, width // 4, height // 4))
+    out = io.BytesIO()
+    picture.save(out, fmt)
+    return out.getvalue()
 
 
 def video_of_size(size: int, *, label: str = "") -> bytes:

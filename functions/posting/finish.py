@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from functions.wiring import Wiring
 
 CLEARED_ON_FAILURE = dict.fromkeys(("task_token", "upload_url"))  # nothing left to resume or upload
-STEP_ERRORS = {"PostRejectedError", "ReauthRequiredError", "QuotaWaitError"}
+STEP_ERRORS = {"PostRejectedError", "ReauthRequiredError", "QuotaWaitError", "RepairRefusedError"}
 
 
 def failure_from(error: dict[str, Any]) -> tuple[str, str]:

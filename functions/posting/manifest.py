@@ -64,6 +64,11 @@ class PostManifest(BaseModel):
     cover_index: int = Field(default=0, ge=0)
     publish_at: datetime | None = None
     client_token: str | None = Field(default=None, max_length=128, description="posting the same again")
+    repair: bool | None = Field(
+        default=None,
+        description="repair media TikTok would reject into a conforming copy (left out: the account's "
+        "saved preference, else true); false fails such a post with its reason",
+    )
 
     @field_validator("account")
     @classmethod
@@ -146,6 +151,14 @@ class PostManifest(BaseModel):
                 f"description is {utf16_length(self.description)} characters; TikTok allows {PHOTO_DESCRIPTION_MAX}"
             )
         return out
+
+    def repair_wanted(self, preferences: dict[str, Any]) -> bool:
+        """Whether media TikTok would reject is repaired: the manifest's choice, else the account's saved
+        preference, else yes."""
+        if self.repair is not None:
+            return self.repair
+        saved = preferences.get("repair")
+        return saved if isinstance(saved, bool) else True
 
     @property
     def kind(self) -> Literal["video", "photo"]:

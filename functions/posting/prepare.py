@@ -2,7 +2,9 @@
 
 Reads the media with a few ranged reads (size, container, codec, duration, frame rate, dimensions), asks
 TikTok's creator_info what this creator may post now, and checks the manifest against both and against
-what the app's audit status allows. A post that breaks a rule fails here, with the rule named.
+what the app's audit status allows. A post that breaks a rule fails here, with the rule named, unless the
+rule is one a repair can fix and repair is wanted (functions/posting/repair_needs.py): the post is then
+marked for the Repair step, which makes a conforming copy before it goes on.
 
 A direct post without a privacy level chosen by its author (or every direct post, when the operator asks for
 approval) is marked for review: the workflow then waits for the creator's decision on the review page.
@@ -15,13 +17,22 @@ from typing import TYPE_CHECKING, Any
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
-from functions.posting.rules import check_photo, check_privacy, check_video, inbox_notes, interactions
+from functions.posting.repair_needs import photo_needs, read_only_by_pyav, video_needs
+from functions.posting.rules import (
+    check_photo,
+    check_privacy,
+    check_video,
+    duration_limit,
+    inbox_notes,
+    interactions,
+)
 from functions.posting.tiktok_calls import tiktok_call
 from functions.settings import AppStatus, Settings
 from functions.store.errors import NotFoundError
 from functions.tiktok.models import CreatorInfo, PrivacyLevel
 
 if TYPE_CHECKING:
+    from functions.posting.media_probe import VideoProbe
     from functions.wiring import Wiring
 
 CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
@@ -58,48 +69,11 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
 
     media: dict[str, Any] = {}
     creator = creator_info(w, account_id)
+    repair = _RepairNeeds(w, manifest, account_id, duration_limit(creator))
     if manifest.kind == "video":
-        key = manifest_key = post["media"]["keys"][0]
-        head = _head(w, bucket, key, versions.get(key))
-        try:
-            probe = probe_video(_reader(w, bucket, key, head["version_id"]), head["size"])
-        except MediaProbeError as exc:
-            raise PostRejectedError("file_format_check_failed", f"{manifest_key}: {exc}") from None
-        check_video(probe, head["size"], creator)
-        media["video"] = {
-            "key": key,
-            "version_id": head["version_id"],
-            "size": head["size"],
-            "content_type": CONTENT_TYPES.get(probe.container, "video/mp4"),
-            "probe": {
-                "container": probe.container,
-                "codec": probe.codec,
-                "duration_seconds": probe.duration_seconds,
-                "fps": probe.fps,
-                "width": probe.width,
-                "height": probe.height,
-            },
-        }
+        media["video"] = _video(w, bucket, post["media"]["keys"][0], versions, creator=creator, repair=repair)
     else:
-        photos = []
-        for key in post["media"]["keys"]:
-            head = _head(w, bucket, key, versions.get(key))
-            try:
-                image = probe_image(_reader(w, bucket, key, head["version_id"]), head["size"])
-            except MediaProbeError as exc:
-                raise PostRejectedError("file_format_check_failed", f"{key}: {exc}") from None
-            check_photo(key, image, head["size"])
-            photos.append(
-                {
-                    "key": key,
-                    "version_id": head["version_id"],
-                    "size": head["size"],
-                    "format": image.format,
-                    "width": image.width,
-                    "height": image.height,
-                }
-            )
-        media["photos"] = photos
+        media["photos"] = [_photo(w, bucket, key, versions, repair) for key in post["media"]["keys"]]
     check_privacy(manifest, creator, w.settings.app_status)
     review = review_reason(manifest, w.settings)
     if review and w.settings.app_status is AppStatus.UNAUDITED:
@@ -130,6 +104,10 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
     }
     publish_at = publish_at_text(manifest, now)
     result: dict[str, Any] = {"review": review is not None}
+    if repair.items:
+        # The Repair step makes a conforming copy before anything else waits or is sent (review previews it).
+        fields["repair"] = repair.record()
+        result["repair"] = True
     if publish_at:
         result["publish_at"] = publish_at
     if review:
@@ -141,6 +119,88 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
     else:
         w.posts.update_fields(post_id, fields, now)
     return result
+
+
+class _RepairNeeds:
+    """The media Prepare found breaking a rule a repair can fix, as the Repair step reads them."""
+
+    def __init__(self, w: Wiring, manifest: PostManifest, account_id: str, max_duration: int) -> None:
+        self._w, self._manifest, self._account_id = w, manifest, account_id
+        self.max_duration = max_duration
+        self.items: list[dict[str, Any]] = []
+        self._wanted: bool | None = None
+
+    def wanted(self) -> bool:
+        """Asked only of media that breaks a rule: the account is read only when the manifest is silent."""
+        if self._wanted is None:
+            account = self._w.accounts.get(self._account_id) if self._manifest.repair is None else None
+            self._wanted = self._manifest.repair_wanted(account.preferences if account else {})
+        return self._wanted
+
+    def add(self, key: str, needs: dict[str, Any]) -> None:
+        self.items.append({"key": key, **needs})
+
+    def record(self) -> dict[str, Any]:
+        return {"status": "needed", "items": self.items, "max_duration_seconds": self.max_duration}
+
+
+def _video(
+    w: Wiring,
+    bucket: str,
+    key: str,
+    versions: dict[str, str | None],
+    *,
+    creator: CreatorInfo,
+    repair: _RepairNeeds,
+) -> dict[str, Any]:
+    head = _head(w, bucket, key, versions.get(key))
+    read = _reader(w, bucket, key, head["version_id"])
+    probe: VideoProbe | None = None
+    try:
+        probe = probe_video(read, head["size"])
+        check_video(probe, head["size"], creator)
+    except MediaProbeError as exc:
+        unreadable = PostRejectedError("file_format_check_failed", f"{key}: {exc}")
+        if not (read_only_by_pyav(read) and repair.wanted()):
+            raise unreadable from None
+        repair.add(key, video_needs(unreadable, None, max_duration_seconds=repair.max_duration))
+    except PostRejectedError as broken:
+        if probe is None or not repair.wanted():
+            raise
+        repair.add(key, video_needs(broken, probe, max_duration_seconds=repair.max_duration))
+    video: dict[str, Any] = {
+        "key": key,
+        "version_id": head["version_id"],
+        "size": head["size"],
+        "content_type": CONTENT_TYPES.get(probe.container if probe else "", "video/mp4"),
+    }
+    if probe is not None:
+        video["probe"] = probe.summary()
+    return video
+
+
+def _photo(
+    w: Wiring, bucket: str, key: str, versions: dict[str, str | None], repair: _RepairNeeds
+) -> dict[str, Any]:
+    head = _head(w, bucket, key, versions.get(key))
+    try:
+        image = probe_image(_reader(w, bucket, key, head["version_id"]), head["size"])
+    except MediaProbeError as exc:
+        raise PostRejectedError("file_format_check_failed", f"{key}: {exc}") from None
+    try:
+        check_photo(key, image, head["size"])
+    except PostRejectedError as broken:
+        if not repair.wanted():
+            raise
+        repair.add(key, photo_needs(broken, image, head["size"]))
+    return {
+        "key": key,
+        "version_id": head["version_id"],
+        "size": head["size"],
+        "format": image.format,
+        "width": image.width,
+        "height": image.height,
+    }
 
 
 def _reader(w: Wiring, bucket: str, key: str, version_id: str | None) -> ReadRange:

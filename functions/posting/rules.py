@@ -37,7 +37,16 @@ class Interactions:
     notes: tuple[str, ...]
 
 
-def check_video(probe: VideoProbe, size: int, creator: CreatorInfo | None) -> None:
+def duration_limit(creator: CreatorInfo | None) -> int:
+    """The longest video this creator may post, in seconds (creator_info's, else TikTok's default)."""
+    return (creator.max_video_post_duration_sec if creator else None) or DEFAULT_MAX_DURATION
+
+
+def check_video(
+    probe: VideoProbe, size: int, creator: CreatorInfo | None, *, max_duration_seconds: int | None = None
+) -> None:
+    """Raises PostRejectedError naming the first rule the video breaks. The duration limit is the
+    creator's (`max_duration_seconds` when given instead, as recorded when the post was prepared)."""
     if size > MAX_VIDEO_BYTES:
         raise PostRejectedError(
             "file_format_check_failed", f"the video is {size} bytes; TikTok accepts up to 4 GB"
@@ -70,7 +79,7 @@ def check_video(probe: VideoProbe, size: int, creator: CreatorInfo | None) -> No
                 "picture_size_check_failed",
                 f"the video's {side} is {value} px; TikTok accepts 360 to 4096 px",
             )
-    limit = (creator.max_video_post_duration_sec if creator else None) or DEFAULT_MAX_DURATION
+    limit = max_duration_seconds or duration_limit(creator)
     if duration > limit:
         raise PostRejectedError(
             "duration_check_failed",

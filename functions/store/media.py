@@ -16,6 +16,8 @@ from functions.store.errors import InvalidJsonError, NotFoundError, ObjectTooLar
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+    from functions.store.media_files import MultipartWrite, ObjectReader
+
 MAX_JSON_BYTES = 1024 * 1024
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600  # SigV4's limit
 _NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
@@ -132,6 +134,18 @@ class MediaStore:
                 f"offset {offset} is past the end of {_where(bucket, key, version_id)} ({size} bytes)"
             ) from exc
         return ObjectStream(response["Body"], int(response.get("ContentLength", 0)))
+
+    def open_file(self, bucket: str, key: str, version_id: str | None, size: int) -> ObjectReader:
+        """The object as a seekable binary file of `size` bytes, read through ranged GETs (media_files.py)."""
+        from functions.store.media_files import ObjectReader  # noqa: PLC0415 - the repair step's alone
+
+        return ObjectReader(lambda offset: self.open_stream(bucket, key, offset, version_id), size)
+
+    def multipart_write(self, bucket: str, key: str, content_type: str) -> MultipartWrite:
+        """`with store.multipart_write(...) as target:` writes a new object by multipart upload."""
+        from functions.store.media_files import MultipartWrite  # noqa: PLC0415
+
+        return MultipartWrite(self._s3, bucket, key, content_type)
 
     def get_json(
         self, bucket: str, key: str, version_id: str | None = None, max_bytes: int = MAX_JSON_BYTES

@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 
+from functions.posting.repair import DERIVED_PREFIX
 from functions.settings import Env
 from functions.store.tokens import TOKEN_PURPOSE
 from infra.constructs.tables import Tables
@@ -35,6 +36,8 @@ MEDIA_SIGNING_KEY = "media_signing_key"  # CloudFront's signing key for pull URL
 MEDIA_KEY_MAKER = "media_key_maker"  # writes that key when the stack deploys (the key pair's custom resource)
 MEDIA_READ = "media_read"  # s3:GetObject under posts/ (the current version)
 MEDIA_READ_VERSION = "media_read_version"  # s3:GetObjectVersion under posts/ (a named version)
+DERIVED_READ = "derived_read"  # s3:GetObjectVersion under derived/ (a repaired copy, by its version)
+DERIVED_WRITE = "derived_write"  # s3:PutObject (multipart) and s3:AbortMultipartUpload under derived/
 EVENTS = "events"  # EventBridge PutEvents on the default bus
 WEBHOOK_SEND = "webhook_send"  # enqueue a verified webhook
 UPLOADS_CONSUME = "uploads_consume"  # the event source mapping of the uploads queue
@@ -184,6 +187,16 @@ class FunctionAccess:
         if capability in (MEDIA_READ, MEDIA_READ_VERSION):
             action = "s3:GetObject" if capability == MEDIA_READ else "s3:GetObjectVersion"
             return iam.PolicyStatement(actions=[action], resources=[r.bucket.arn_for_objects("posts/*")])
+        if capability == DERIVED_READ:
+            return iam.PolicyStatement(
+                actions=["s3:GetObjectVersion"], resources=[r.bucket.arn_for_objects(f"{DERIVED_PREFIX}*")]
+            )
+        if capability == DERIVED_WRITE:
+            # A multipart upload's create, parts and completion are s3:PutObject; its abort has its own name.
+            return iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[r.bucket.arn_for_objects(f"{DERIVED_PREFIX}*")],
+            )
         if capability == EVENTS:
             stack = Stack.of(fn)
             bus = f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -25,6 +25,8 @@ from infra.constructs.access import (
     ACCESS_TOKENS,
     APP_SECRET,
     DELETE,
+    DERIVED_READ,
+    DERIVED_WRITE,
     EVENTS,
     GET,
     MEDIA_KEY_MAKER,
@@ -55,6 +57,8 @@ from infra.constructs.access import (
     table,
 )
 
+REPAIR_MEMORY_MB = 3008
+
 
 @dataclass(frozen=True)
 class FunctionSpec:
@@ -64,6 +68,9 @@ class FunctionSpec:
     capabilities: frozenset[str] = frozenset()
     memory_mb: int = 512
     timeout_seconds: int = 30
+    ephemeral_mb: int = 512  # /tmp; Lambda's default
+    layers: tuple[str, ...] = ()
+    """Dependency groups shipped as layers besides `lambda` (every function's): "repair"."""
 
     @property
     def handler(self) -> str:
@@ -76,6 +83,8 @@ def _spec(
     *needs: Need | tuple[Need, ...],
     memory_mb: int = 512,
     timeout_seconds: int = 30,
+    ephemeral_mb: int = 512,
+    layers: tuple[str, ...] = (),
 ) -> FunctionSpec:
     tables: dict[str, set[str]] = {}
     capabilities: set[str] = set()
@@ -85,7 +94,9 @@ def _spec(
         else:
             capabilities.add(need)
     frozen = {t: frozenset(actions) for t, actions in tables.items()}
-    return FunctionSpec(name, description, frozen, frozenset(capabilities), memory_mb, timeout_seconds)
+    return FunctionSpec(
+        name, description, frozen, frozenset(capabilities), memory_mb, timeout_seconds, ephemeral_mb, layers
+    )
 
 
 def _flat(needs: Iterable[Need | tuple[Need, ...]]) -> Iterable[Need]:
@@ -164,6 +175,23 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         timeout_seconds=60,
     ),
     _spec(
+        "repair",
+        "Workflow: repair media TikTok would reject into a conforming copy under derived/",
+        POST_RECORD,
+        MEDIA_READ_VERSION,  # the original, as it is (never changed)
+        DERIVED_WRITE,  # the copy, by multipart upload
+        DERIVED_READ,  # the copy probed again from S3 before it replaces the original
+        # 3008 MB: the most every account may set (new accounts are held there; 1.7 vCPUs, which the
+        # repair's time budget counts). Peak use measured (bench/repair.py): 250 MB for 1080p, flat in
+        # the length; 724 MB for 4K H.265 at 120 fps; 1270 MB for an 8K source scaled to 4096 px.
+        memory_mb=REPAIR_MEMORY_MB,
+        timeout_seconds=900,
+        # /tmp holds the copy while MP4's index is moved to its front: at most 3.6 GB (the plan's bit rate
+        # cap keeps it within TikTok's 4 GB), plus audio.
+        ephemeral_mb=4096,
+        layers=("repair",),
+    ),
+    _spec(
         "reserve_quota",
         "Workflow: reserve posting quota or name the time to wait",
         POST_RECORD,
@@ -186,6 +214,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "Workflow: stream the media from S3 to TikTok's upload URL",
         POST_RECORD,
         MEDIA_READ_VERSION,
+        DERIVED_READ,  # a repaired post sends its copy
         ACCESS_TOKENS,  # an unclear end (403/404 on a chunk) asks TikTok for the upload's status
         RATE_BUDGET,
         memory_mb=1024,
@@ -244,6 +273,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         REVIEW_LINK_KEY,
         MEDIA_SIGNING_KEY,
         MEDIA_READ_VERSION,  # the preview is a presigned URL of the exact version without a media domain
+        DERIVED_READ,  # ... of the repaired copy, for a repaired post
         TASK_SUCCESS,
         TASK_FAILURE,
     ),
@@ -290,15 +320,13 @@ class Functions(Construct):
         resources.review_link_key = self.review_link_key
         self.access = FunctionAccess(resources)
         code = bundling.code_asset()
-        self.layer = lambda_.LayerVersion(
-            self,
-            "Dependencies",
-            code=bundling.dependency_layer_code(),
-            compatible_runtimes=[bundling.RUNTIME],
-            compatible_architectures=[bundling.ARCHITECTURE],
-            description="tiktok-publisher runtime dependencies (from uv.lock)",
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.layer = self._layer("Dependencies", "lambda", "runtime dependencies")
+        # Built only when a function needs it: PyAV and Pillow are large and the repair function's alone.
+        groups = sorted({group for spec in FUNCTION_SPECS for group in spec.layers})
+        self.layers = {
+            group: self._layer(f"{group.capitalize()}Dependencies", group, f"{group} dependencies")
+            for group in groups
+        }
         self.by_name: dict[str, lambda_.Function] = {}
         self.specs = {spec.name: spec for spec in FUNCTION_SPECS}
         for spec in FUNCTION_SPECS:
@@ -330,8 +358,9 @@ class Functions(Construct):
                 architecture=bundling.ARCHITECTURE,
                 code=code,
                 handler=spec.handler,
-                layers=[self.layer],
+                layers=[self.layer, *(self.layers[group] for group in spec.layers)],
                 memory_size=spec.memory_mb,
+                ephemeral_storage_size=Size.mebibytes(spec.ephemeral_mb),
                 timeout=Duration.seconds(spec.timeout_seconds),
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=log_group,
@@ -345,6 +374,17 @@ class Functions(Construct):
             )
             self.access.grant(fn, spec.tables, spec.capabilities)
             self.by_name[spec.name] = fn
+
+    def _layer(self, construct_id: str, group: str, what: str) -> lambda_.LayerVersion:
+        return lambda_.LayerVersion(
+            self,
+            construct_id,
+            code=bundling.dependency_layer_code(group),
+            compatible_runtimes=[bundling.RUNTIME],
+            compatible_architectures=[bundling.ARCHITECTURE],
+            description=f"tiktok-publisher {what} (from uv.lock)",
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
     def __getitem__(self, name: str) -> lambda_.Function:
         return self.by_name[name]

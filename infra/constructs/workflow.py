@@ -1,11 +1,13 @@
-"""The publishing state machine: Prepare -> [review] -> [wait for publish_at] -> ReserveQuota -> Init -> Upload
--> Await -> Finish, with every failure caught into a recorded failure.
+"""The publishing state machine: Prepare -> [repair] -> [review] -> [wait for publish_at] -> ReserveQuota ->
+Init -> Upload -> Await -> Finish, with every failure caught into a recorded failure.
 
 State data stays small and secret-free: the post id plus each step's short result under its own key
-(`$.prepare`, `$.quota`, `$.init`, `$.upload`, `$.outcome`). Tokens and media never travel through it.
+(`$.prepare`, `$.repair`, `$.quota`, `$.init`, `$.upload`, `$.outcome`). Tokens and media never travel
+through it.
 Timestamps are written as YYYY-MM-DDTHH:MM:SSZ (whole seconds, Z), the only form every runtime compares.
 A direct video whose webhook arrives passes 11 states, whatever its size (the choice after Prepare routes to
-the review, the publish_at wait or ReserveQuota at once, so a post without review pays nothing for it).
+the repair, the review, the publish_at wait or ReserveQuota at once, so a post that needs neither pays
+nothing for them; a repaired post passes Repair and the choice once more).
 A post that needs review waits in AwaitReview (a task token kept on the post) until the creator decides on
 the review page; when the review link expires first, the post fails with `review_expired`.
 """
@@ -26,6 +28,8 @@ from infra.config import DeploymentConfig
 # Errors raised by our steps (Python class names, which Lambda reports as the error type).
 TRANSIENT_ERRORS = ["TransientStepError"]
 QUOTA_ERRORS = ["QuotaWaitError"]
+# Media that cannot be repaired (functions/repair/results.py): the post fails with the reason given.
+REPAIR_REFUSED = ["RepairRefusedError"]
 # TikTok failed the post with a reason it says to retry: back to ReserveQuota, which waits out the backoff.
 TIKTOK_RETRY_ERRORS = ["TikTokRetryError"]
 # 15 min doubling to 6 h: 24 attempts span up to about 5 days (about half that with full jitter).
@@ -73,6 +77,7 @@ class PublishWorkflow(Construct):
         record_failure.next(failed)
 
         prepare = self._task("Prepare", fns["prepare"], self._post_id(), result_path="$.prepare")
+        repair = self._repair(fns["repair"], record_failure)
         reserve = self._task("ReserveQuota", fns["reserve_quota"], self._post_id(), result_path="$.quota")
         init = self._task("InitPost", fns["init_post"], self._post_id(), result_path="$.init")
         upload = self._task("UploadChunks", fns["upload_chunks"], self._post_id(), result_path="$.upload")
@@ -103,8 +108,14 @@ class PublishWorkflow(Construct):
 
         wait_publish_at.next(reserve)
         publish_at = sfn.Condition.is_present("$.prepare.publish_at")
+        # Repair comes first: the review page previews, and the post sends, the repaired copy. Repair goes
+        # back to this choice, whose first branch it no longer matches.
+        needs_repair = sfn.Condition.and_(
+            _flag_set("$.prepare.repair"), sfn.Condition.is_not_present("$.repair")
+        )
         needs_review = (
             sfn.Choice(self, "NeedsReview?")
+            .when(needs_repair, repair)
             .when(_flag_set("$.prepare.review"), await_review)
             .when(publish_at, wait_publish_at)
             .otherwise(reserve)
@@ -143,6 +154,7 @@ class PublishWorkflow(Construct):
         )
         finish.next(sfn.Succeed(self, "Done"))
         prepare.next(needs_review)
+        repair.next(needs_review)
         await_review.next(has_publish_at)
         reserve.next(quota_ok)
         init.next(needs_upload)
@@ -209,6 +221,26 @@ class PublishWorkflow(Construct):
         await_review.add_catch(review_expired, errors=["States.Timeout"], result_path="$.error")
         await_review.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
         return await_review
+
+    def _repair(self, fn: lambda_.IFunction, record_failure: sfn.IChainable) -> tasks.LambdaInvoke:
+        """The Repair step: its refusals are recorded by name; running out of time is said in words."""
+        repair = self._task("Repair", fn, self._post_id(), result_path="$.repair")
+        out_of_time = {
+            "errorMessage": "repair_timed_out: the repair did not finish within the repair function's 15 "
+            "minutes, although it was estimated to; nothing was sent to TikTok: export the video as H.264 "
+            "MP4 at 23-60 fps, or post a shorter part"
+        }
+        timed_out = sfn.Pass(
+            self,
+            "RepairTimedOut",
+            result=sfn.Result.from_object({"Error": "PostRejectedError", "Cause": json.dumps(out_of_time)}),
+            result_path="$.error",
+        )
+        timed_out.next(record_failure)
+        repair.add_catch(record_failure, errors=REPAIR_REFUSED, result_path="$.error")
+        repair.add_catch(timed_out, errors=["Sandbox.Timedout", "States.Timeout"], result_path="$.error")
+        repair.add_catch(record_failure, errors=["States.ALL"], result_path="$.error")
+        return repair
 
     @staticmethod
     def _post_id() -> dict[str, object]:

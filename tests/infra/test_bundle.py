@@ -24,10 +24,20 @@ def _asset_dirs() -> dict[str, Path]:
     }
 
 
-def test_the_layer_holds_wheels_for_the_lambda_runtime_and_architecture() -> None:
+def _layers() -> dict[str, Path]:
+    """The layer assets by what they carry: "repair" (PyAV) or "lambda" (every function's)."""
     layers = [d for d in _asset_dirs().values() if (d / "python").is_dir()]
-    assert len(layers) == 1
-    site = layers[0] / "python"
+    return {("repair" if (d / "python" / "av").is_dir() else "lambda"): d for d in layers}
+
+
+def _unzipped_bytes(directory: Path) -> int:
+    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
+
+def test_the_layer_holds_wheels_for_the_lambda_runtime_and_architecture() -> None:
+    layers = _layers()
+    assert sorted(layers) == ["lambda", "repair"]
+    site = layers["lambda"] / "python"
     for package in ("aws_lambda_powertools", "pydantic", "requests", "boto3", "jinja2", "cryptography"):
         assert (site / package).is_dir(), package
     # The `lambda` dependency group alone: the command line's own dependencies stay out of the functions.
@@ -35,6 +45,24 @@ def test_the_layer_holds_wheels_for_the_lambda_runtime_and_architecture() -> Non
     (core,) = site.glob("pydantic_core/_pydantic_core.*.so")
     assert "cpython-314-aarch64-linux-gnu" in core.name
     assert not list(site.glob("moto*")) and not list(site.glob("aws_cdk*")), "dev and infra deps stay out"
+
+
+def test_the_repair_layer_holds_pyav_and_pillow_for_lambda_and_fits_with_the_rest() -> None:
+    """PyAV's arm64 wheels need glibc 2.28 (Lambda's Python 3.14 has 2.34); the repair function carries
+    both layers and the code, which Lambda allows up to 250 MB unzipped."""
+    layers = _layers()
+    site = layers["repair"] / "python"
+    assert {p.name for p in site.iterdir() if (p / "__init__.py").is_file()} == {"av", "PIL"}
+    (av_core,) = site.glob("av/_core.*.so")
+    (x264,) = site.glob("av.libs/libx264*.so*")  # the H.264 encoder the repair uses
+    for library in (av_core, x264):
+        header = library.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183, library  # arm64
+    assert list(site.glob("PIL/_imaging.cpython-314-aarch64-linux-gnu.so"))
+    assert not (site / "pydantic").exists(), "every function's dependencies stay in their own layer"
+    (code,) = [d for d in _asset_dirs().values() if (d / "functions").is_dir()]
+    total = sum(_unzipped_bytes(d) for d in (layers["lambda"], layers["repair"], code))
+    assert total < 250 * 1000**2, f"{total / 1e6:.0f} MB unzipped"
 
 
 def test_the_code_asset_is_the_functions_package() -> None:

@@ -160,7 +160,9 @@ def test_an_init_that_found_no_slot_goes_back_to_reserve_quota(template: dict[st
 def test_a_post_needing_review_waits_then_goes_on_or_fails_clearly(template: dict[str, Any]) -> None:
     states = _definition(template)["States"]
     route = states["NeedsReview?"]
-    assert route["Choices"][0]["Next"] == "AwaitReview"  # before publish_at: nothing waits unreviewed
+    # Repair first (the review previews the repaired copy), then review before publish_at: nothing waits
+    # unreviewed.
+    assert [choice["Next"] for choice in route["Choices"][:2]] == ["Repair", "AwaitReview"]
     assert route["Default"] == "ReserveQuota"
     await_review = states["AwaitReview"]
     assert await_review["Next"] == "HasPublishAt?"

@@ -229,9 +229,10 @@ def test_a_bad_manifest_is_a_recorded_failure_and_nothing_reaches_tiktok(system:
 
 
 def test_media_tiktok_would_reject_fails_before_init(system: EmbeddedSystem) -> None:
+    """With repair turned off (repaired otherwise: tests/integration/test_repair_workflow.py)."""
     before = tiktok_calls(system).get("/v2/post/publish/video/init/", 0)
     _drop(system, "posts/pub/media/slow.mp4", video(fps=15, label="15 fps"))
-    _drop(system, "posts/pub/slow.json", {"video": "media/slow.mp4", **PREFS})
+    _drop(system, "posts/pub/slow.json", {"video": "media/slow.mp4", **PREFS, "repair": False})
     post = system.wait_for_post("pub", "posts/pub/slow.json", {"FAILED", "PUBLISH_COMPLETE"})
     assert post["status"] == "FAILED" and post["fail_reason"] == "frame_rate_check_failed"
     assert "15.00 fps" in post["fail_detail"]

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import requests
 from functions.settings import Env
 from infra.permissions import UNUSED_LOCALLY
 from local.embedded import EmbeddedSystem
-from local.media import photo, video
+from local.media import clip, image, photo, video
 from local.runtime.iam import Denial, GrantReport, NamedGrant
 from local.runtime.synthesis import synthesize
 
@@ -91,6 +92,24 @@ def path_posts_dropped_in_the_bucket(system: EmbeddedSystem) -> None:
     assert _final(system, "pub", "posts/pub/bad.json", "FAILED")["status"] == "FAILED"
     _drop(system, "posts/pub/broken.json", b"{not json")  # refused at intake, with its event
     assert _final(system, "pub", "posts/pub/broken.json", "FAILED")["status"] == "FAILED"
+
+
+def path_media_repaired_before_it_is_sent(system: EmbeddedSystem) -> None:
+    """Repair reads the original version, writes its copy under derived/ by multipart upload and probes it
+    there; Upload streams the copy; a refused repair writes nothing."""
+    _drop(system, "posts/pub/media/fast.mp4", clip(fps=120, frames=24))
+    _drop(system, "posts/pub/fast.json", {"video": "media/fast.mp4", **DIRECT, "caption": "repaired"})
+    post = _published(system, "pub", "posts/pub/fast.json")
+    assert post["prepared"]["video"]["key"].startswith("derived/pub/"), post["prepared"]
+
+    _drop(system, "posts/pub/media/set/drawing.png", image(width=1200, height=1600, fmt="PNG"))
+    photos = {"photos": ["media/set/drawing.png"], **DIRECT, "title": "repaired photo"}
+    _drop(system, "posts/pub/png.json", photos)
+    assert _published(system, "pub", "posts/pub/png.json")["repair"]["changes"]
+
+    _drop(system, "posts/pub/media/long.mp4", clip(fps=Fraction(1, 4), frames=50, width=4096, height=2304))
+    _drop(system, "posts/pub/long.json", {"video": "media/long.mp4", **DIRECT})
+    assert _final(system, "pub", "posts/pub/long.json", "FAILED")["fail_reason"] == "too_long_to_repair"
 
 
 def path_an_inbox_draft_the_creator_posts(system: EmbeddedSystem) -> None:
@@ -268,6 +287,7 @@ def path_the_polling_fallback(system: EmbeddedSystem) -> None:
 
 DEFAULT_STACK_PATHS: tuple[Path_, ...] = (
     path_posts_dropped_in_the_bucket,
+    path_media_repaired_before_it_is_sent,
     path_an_inbox_draft_the_creator_posts,
     path_a_full_daily_cap_makes_a_post_wait,
     path_an_expired_access_token_is_refreshed,

@@ -21,6 +21,15 @@ def sniff(head: bytes) -> str:
     return kind if kind in _SNIFF_KINDS else "unknown"
 
 
+def file_kind(head: bytes) -> str:
+    """Like sniff, but also naming the files the probes do not parse ("avi", "flv", "mpeg-ts", "mpeg-ps",
+    "ogg", "tiff", "pdf", ...); "text" or "unknown" when it cannot tell. Never raises."""
+    try:
+        return _identify(bytes(head))
+    except (TypeError, ValueError, IndexError, struct.error):
+        return "unknown"
+
+
 _SNIFF_KINDS = frozenset(
     {"mp4", "mov", "webm", "matroska", "jpeg", "webp", "png", "gif", "heic", "avif", "bmp"}
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class MediaProbeError(ValueError):
@@ -23,6 +24,17 @@ class VideoProbe:
     """Coded height, before rotation."""
     rotation: int = 0
     """Clockwise degrees (0/90/180/270) a player turns the picture, like ffprobe's `rotate` tag."""
+
+    def summary(self) -> dict[str, Any]:
+        """The facts a post records of its video (`prepared.video.probe`)."""
+        return {
+            "container": self.container,
+            "codec": self.codec,
+            "duration_seconds": self.duration_seconds,
+            "fps": self.fps,
+            "width": self.width,
+            "height": self.height,
+        }
 
 
 @dataclass(frozen=True)
