@@ -6,7 +6,8 @@ redirects, drops a photo set (a manifest and three JPEGs), a 120 fps clip TikTok
 into a 60 fps copy: local/demo_repair.py) and a real H.264 video into the bucket, and follows the posts: a
 progress bar for the video's chunks, then every status change. It ends by printing each final post record
 as one JSON line on stdout (the photo post first, the video post last) and exits 0 only when all were
-published and TikTok received exactly the bytes of the files (of the repaired copy, for the clip).
+published and TikTok received exactly the bytes of the files (of the repaired copy, for the clip), and the
+public video's link and first snapshot of its numbers came (local/demo_links.py).
 
 Progress goes to stderr; the functions' own logs go to a log file (`--verbose`: to stderr).
 Ctrl-C (or SIGTERM) stops everything cleanly and exits 130.
@@ -37,7 +38,7 @@ from PIL import Image, ImageDraw
 from functions.post_status import TERMINAL
 from functions.settings import Env
 from functions.store.posts import PostStore
-from local import demo_repair
+from local import demo_links, demo_repair
 from local.embedded import EmbeddedSystem
 from local.media import video_of_size
 from local.offline import offline_aws_environment
@@ -223,7 +224,7 @@ def _drop_photos(system: EmbeddedSystem, progress: Progress, account: str) -> tu
 def _drop_video(
     system: EmbeddedSystem, progress: Progress, account: str, size: int, chunk_delay: float
 ) -> tuple[str, bytes]:
-    preferences = {"mode": "direct", "privacy_level": "SELF_ONLY", "caption": "make demo #sandbox"}
+    preferences = {"mode": "direct", "privacy_level": demo_links.PRIVACY, "caption": "make demo #sandbox"}
     answer = requests.put(f"{system.api_url}/accounts/{account}/preferences", json=preferences, timeout=30)
     if answer.status_code != 200:
         raise DemoError(f"saving preferences failed: HTTP {answer.status_code}: {answer.text[:300]}")
@@ -349,6 +350,9 @@ def run(system: EmbeddedSystem, progress: Progress, args: argparse.Namespace, wa
     finally:
         progress.end_bar()
     verdicts = [_verify(system, progress, w) for w in watched]  # every post reported
+    video = watched[-1]
+    if video.post_id is not None and video.post.get("status") == "PUBLISH_COMPLETE":
+        verdicts.append(demo_links.link_and_first_snapshot(system, progress, video.post_id))
     return all(verdicts) and _no_access_denied(system, progress)
 
 
@@ -381,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = sys.stdout
     progress = Progress(sys.stderr)
     env = {Env.APP_STATUS: "audited", Env.UPLOAD_CHUNK_BYTES: str(args.chunk_mib * MIB)}
-    system = EmbeddedSystem(cdk_out=args.cdk_out, env=env)
+    # Virtual time: the demo moves the clock an hour ahead to show the video's first snapshot.
+    system = EmbeddedSystem(cdk_out=args.cdk_out, env=env, virtual_time=True)
     watched: list[Watched] = []
     records: list[dict[str, Any]] = []
     code = 1

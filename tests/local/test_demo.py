@@ -123,6 +123,10 @@ def test_the_demo_publishes_a_photo_set_then_a_byte_identical_video(cdk_out: Pat
     assert re.search(r"video +upload .* 100%", run.stderr), run.stderr
     assert "sending chunk 2 of" in run.stderr
     assert "sha256 identical to the local file" in run.stderr
+    # After publishing: the public video's link and its first snapshot.
+    link = re.search(r"video: public at (https://www\.tiktok\.com/@sandbox_public/video/(\d+))", run.stderr)
+    assert link, run.stderr[-3000:]
+    assert re.search(r"video: first snapshot, \d+ s after publishing: \d+ views, \d+ likes", run.stderr)
     assert took < 90, f"the demo took {took:.0f} s"
 
 
