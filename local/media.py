@@ -1,6 +1,7 @@
 """Real media made on the spot (PyAV's bundled FFmpeg and Pillow; no system ffmpeg): an H.264 MP4 of any
-size for uploads, photos for photo posts, and clips in any container and codec FFmpeg writes (what TikTok
-would reject, for the repair). Used by the demo, the end-to-end tests and the benchmarks."""
+size for uploads, photos for photo posts (HEIC with pillow-heif), and clips in any container and codec
+FFmpeg writes (what TikTok would reject, for the repair). Used by the demo, the end-to-end tests and the
+benchmarks."""
 
 from __future__ import annotations
 
@@ -127,6 +128,25 @@ def image(*, width: int, height: int, fmt: str, colour: tuple[int, int, int] = (
     picture.paste((255, 255, 255), (0, 0, width // 4, height // 4))
     out = io.BytesIO()
     picture.save(out, fmt)
+    return out.getvalue()
+
+
+@cache
+def heic(
+    *, width: int, height: int, orientation: int = 1, colour: tuple[int, int, int] = (60, 140, 220)
+) -> bytes:
+    """A HEIC photo as a phone takes it: `width` x `height` pixels as the sensor read them, with the white
+    square of `image` in their top-left corner, and `orientation` (EXIF 1-8) both in its EXIF and as the
+    HEIF rotation and mirror a decoder applies. Encoded with pillow-heif (libheif and x265), a development
+    dependency: the repair layer's pi-heif only decodes."""
+    import pillow_heif
+
+    picture = Image.new("RGB", (width, height), colour)
+    picture.paste((255, 255, 255), (0, 0, width // 4, height // 4))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    pillow_heif.from_pillow(picture).save(out, quality=60, exif=exif.tobytes())
     return out.getvalue()
 
 

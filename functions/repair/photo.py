@@ -1,9 +1,12 @@
 """Repairing a photo as planned, with Pillow: any format Pillow opens (PNG, GIF's first frame, BMP, AVIF,
-JPEG, WebP, and HEIC/HEIF when a HEIF decoder is installed) becomes a baseline JPEG within 1080p and 20 MB.
+JPEG, WebP, and HEIC/HEIF with pi-heif, which the repair layer ships) becomes a baseline JPEG within 1080p
+and 20 MB. The HEIF decoder is imported and registered with Pillow only when a HEIC/HEIF photo is repaired.
 
 The pixels are made upright from the EXIF orientation, and no EXIF is written: no orientation tag can
-turn them again, and no camera or location data leaves with the post. Colours are converted to sRGB
-from the embedded ICC profile, which is then dropped (untagged JPEG is read as sRGB); transparency is
+turn them again, and no camera or location data leaves with the post. A HEIC/HEIF photo leaves its decoder
+upright already (libheif applies the file's rotation, which a phone's EXIF orientation repeats), while the
+probe read its size as coded: it is scaled to the plan's size turned like its pixels. Colours are converted
+to sRGB from the embedded ICC profile, which is then dropped (untagged JPEG is read as sRGB); transparency is
 flattened on white. A large JPEG is decoded at a reduced scale (Pillow's draft mode), so it never
 occupies its full size in memory.
 """
@@ -24,8 +27,11 @@ from functions.repair.words import megabytes, photo_format_name
 if TYPE_CHECKING:
     from functions.repair.results import PhotoRepairPlan
 
-# Decoders that register HEIF with Pillow when installed: pi-heif decodes only (no GPL encoder inside).
+# Decoders that register HEIF with Pillow when installed: pi-heif (the repair layer's) decodes only.
 HEIF_DECODERS = ("pi_heif", "pillow_heif")
+# The only Pillow plugin tried for the kinds two plugins claim (ISO BMFF images with the brand mif1): the
+# HEIF plugin opens an AVIF whose major brand is mif1, then fails for want of an AV1 decoder.
+_PLUGINS = {"heic": ("HEIF",), "avif": ("AVIF",)}
 _QUALITY_STEP, _LOWEST_QUALITY = 10, 50
 # EXIF orientation -> the transpose that makes the pixels upright.
 _UPRIGHT = {
@@ -52,11 +58,11 @@ def repair_photo(source: BinaryIO, target: BinaryIO, plan: PhotoRepairPlan) -> R
         image.draft(image.mode, (plan.width, plan.height))  # JPEG only: decode at 1/2, 1/4 or 1/8 scale
         loaded = _loaded(image)
         orientation = loaded.getexif().get(ExifTags.Base.Orientation, 1)
-        pixels = _upright(_resized(_srgb_on_white(loaded), plan), orientation)
-    if orientation in _UPRIGHT:
-        changes.append(
-            Change("orientation", f"EXIF orientation {orientation} applied: the picture is upright")
-        )
+        pixels = _upright(_resized(_srgb_on_white(loaded), _turned_like(loaded, plan)), orientation)
+        # A HEIF decoder turns the pixels itself, sets the EXIF orientation to 1 and keeps the file's here.
+        said = orientation if orientation in _UPRIGHT else loaded.info.get("original_orientation")
+    if said in _UPRIGHT:
+        changes.append(Change("orientation", f"EXIF orientation {said} applied: the picture is upright"))
     encoded = _jpeg_within(pixels, plan)
     target.write(encoded)
     return RepairOutcome(
@@ -77,20 +83,20 @@ def _opened(source: BinaryIO) -> Image.Image:
     source.seek(0)
     kind = sniff(source.read(SNIFF_BYTES))
     source.seek(0)
-    if kind == "heic":
+    if kind == "heic" and not _heif_registered():
         _register_heif_decoder()
+        if not _heif_registered():
+            raise RepairRefusedError(
+                "photo_format_unsupported",
+                "the photo is HEIC/HEIF and no HEIF decoder is installed; export it as JPEG and post that",
+            )
     try:
-        return Image.open(source)
+        return Image.open(source, formats=_PLUGINS.get(kind))
     except Image.DecompressionBombError as exc:
         raise RepairRefusedError(
             "photo_too_large", f"the photo is too large to decode safely: {exc}"
         ) from exc
     except (OSError, ValueError) as exc:
-        if kind == "heic" and not _heif_registered():
-            raise RepairRefusedError(
-                "photo_format_unsupported",
-                "the photo is HEIC/HEIF and no HEIF decoder is installed; export it as JPEG and post that",
-            ) from exc
         raise RepairRefusedError(
             "photo_unreadable", f"the photo cannot be read as {photo_format_name(kind)}: {exc}"
         ) from exc
@@ -111,9 +117,9 @@ def _heif_registered() -> bool:
 
 
 def _loaded(image: Image.Image) -> Image.Image:
-    """The first frame's pixels; a file cut short or corrupt is refused."""
+    """The pixels of the frame the file opens at: the first (an animation's), or a HEIF collection's
+    primary image; a file cut short or corrupt is refused."""
     try:
-        image.seek(0)
         image.load()
     except Image.DecompressionBombError as exc:
         raise RepairRefusedError(
@@ -152,10 +158,18 @@ def _to_srgb(image: Image.Image, icc: bytes) -> Image.Image:
     return converted if converted is not None else image
 
 
-def _resized(image: Image.Image, plan: PhotoRepairPlan) -> Image.Image:
-    if image.size == (plan.width, plan.height):
+def _turned_like(image: Image.Image, plan: PhotoRepairPlan) -> tuple[int, int]:
+    """The plan's size, turned when the decoded picture is turned from the size the probe read (a HEIF
+    decoder applies the file's rotation)."""
+    if (plan.width - plan.height) * (image.width - image.height) < 0:
+        return plan.height, plan.width
+    return plan.width, plan.height
+
+
+def _resized(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
         return image
-    return image.resize((plan.width, plan.height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
 
 
 def _upright(image: Image.Image, orientation: int) -> Image.Image:

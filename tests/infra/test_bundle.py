@@ -47,15 +47,20 @@ def test_the_layer_holds_wheels_for_the_lambda_runtime_and_architecture() -> Non
     assert not list(site.glob("moto*")) and not list(site.glob("aws_cdk*")), "dev and infra deps stay out"
 
 
-def test_the_repair_layer_holds_pyav_and_pillow_for_lambda_and_fits_with_the_rest() -> None:
+def test_the_repair_layer_holds_pyav_pillow_and_pi_heif_for_lambda_and_fits_with_the_rest() -> None:
     """PyAV's arm64 wheels need glibc 2.28 (Lambda's Python 3.14 has 2.34); the repair function carries
     both layers and the code, which Lambda allows up to 250 MB unzipped."""
     layers = _layers()
     site = layers["repair"] / "python"
-    assert {p.name for p in site.iterdir() if (p / "__init__.py").is_file()} == {"av", "PIL"}
+    assert {p.name for p in site.iterdir() if (p / "__init__.py").is_file()} == {"av", "PIL", "pi_heif"}
     (av_core,) = site.glob("av/_core.*.so")
     (x264,) = site.glob("av.libs/libx264*.so*")  # the H.264 encoder the repair uses
-    for library in (av_core, x264):
+    # HEIC/HEIF photos: libheif with the HEVC decoder libde265, and no HEIF encoder (x265) of its own.
+    (heif_core,) = site.glob("_pi_heif.cpython-314-aarch64-linux-gnu.so")
+    (libheif,) = site.glob("pi_heif.libs/libheif*.so*")
+    (libde265,) = site.glob("pi_heif.libs/libde265*.so*")
+    assert not list(site.glob("pi_heif.libs/libx265*")) and not (site / "pillow_heif").exists()
+    for library in (av_core, x264, heif_core, libheif, libde265):
         header = library.read_bytes()[:20]
         assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183, library  # arm64
     assert list(site.glob("PIL/_imaging.cpython-314-aarch64-linux-gnu.so"))

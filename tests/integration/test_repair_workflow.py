@@ -18,11 +18,11 @@ import av
 import pytest
 import requests
 
-from functions.posting.media_probe import probe_image, probe_video
+from functions.posting.media_probe import ImageProbe, probe_image, probe_video
 from functions.posting.rules import check_photo, check_video
 from functions.settings import Env
 from local.embedded import EmbeddedSystem
-from local.media import clip, image, photo
+from local.media import clip, heic, image, photo
 
 MIB = 1024 * 1024
 DIRECT = {"mode": "direct", "privacy_level": "SELF_ONLY"}
@@ -176,13 +176,14 @@ def test_a_repaired_video_is_pulled_by_tiktok_as_its_copy(system: EmbeddedSystem
 
 
 def test_photos_are_repaired_in_order_and_the_fine_ones_kept(system: EmbeddedSystem) -> None:
-    names = ["a.png", "b.jpg", "c.gif", "d.jpg", "e.bmp"]
+    names = ["a.png", "b.jpg", "c.gif", "d.jpg", "e.bmp", "f.heic"]
     files = [
         image(width=1200, height=1600, fmt="PNG"),
         image(width=2400, height=3200, fmt="JPEG"),
         image(width=400, height=300, fmt="GIF"),
         photo(width=1080, height=1920),  # follows every rule: sent as it is
         image(width=800, height=600, fmt="BMP"),
+        heic(width=1600, height=1200, orientation=6),  # a phone held upright: coded landscape, shown portrait
     ]
     for name, data in zip(names, files, strict=True):
         system.put_object(f"posts/pub/media/set/{name}", data)
@@ -195,6 +196,8 @@ def test_photos_are_repaired_in_order_and_the_fine_ones_kept(system: EmbeddedSys
         "photo 2: size 2400x3200 -> 1080x1440",
         "photo 3: GIF -> JPEG 400x300",
         "photo 5: BMP -> JPEG 800x600",
+        "photo 6: HEIC -> JPEG 1440x1080",
+        "photo 6: EXIF orientation 6 applied: the picture is upright",
     ]
     photos = post["prepared"]["photos"]
     assert photos[3]["key"] == "posts/pub/media/set/d.jpg"  # unchanged, in its place
@@ -203,10 +206,13 @@ def test_photos_are_repaired_in_order_and_the_fine_ones_kept(system: EmbeddedSys
         "photo-02.jpg",
         "photo-03.jpg",
         "photo-05.jpg",
+        "photo-06.jpg",
     ]
     sent = [_object(system, p["key"], p["version_id"]) for p in photos]
-    for data in sent:
-        check_photo("sent", probe_image(lambda s, e, d=data: d[s : e + 1], len(data)), len(data))
+    probes = [probe_image(lambda s, e, d=data: d[s : e + 1], len(data)) for data in sent]
+    for probe, data in zip(probes, sent, strict=True):
+        check_photo("sent", probe, len(data))
+    assert probes[5] == ImageProbe("jpeg", 1080, 1440)  # upright
     received = system.sandbox_post(post["publish_id"])
     assert [f["sha256"] for f in received["files"]] == [hashlib.sha256(d).hexdigest() for d in sent]
     assert all(not p["fail_reason"] for p in received["probe"]), received["probe"]

@@ -25,6 +25,7 @@ from functions.posting.media_probe import (
     probe_video,
     sniff,
 )
+from local.media import heic
 from tests.unit.posting import media_factory as mf
 from tests.unit.posting.media_factory import Box, Clip, Recorder, layout
 
@@ -384,6 +385,16 @@ def test_heic_reports_the_primary_item_size() -> None:
 def test_heic_without_associations_reports_the_largest_size() -> None:
     data = heif(b"heix", 9, [(320, 240), (4032, 3024), (64, 64)], {})
     assert probe_image(Recorder(data), len(data)) == ImageProbe("heic", 4032, 3024)
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_heic_libheif_wrote_is_probed_at_its_coded_size(orientation: int) -> None:
+    """A phone's HEIC (pillow-heif: libheif with x265): turned by its irot box, measured as coded."""
+    data = heic(width=640, height=480, orientation=orientation)
+    assert sniff(data) == "heic"
+    reader = Recorder(data)
+    assert probe_image(reader, len(data)) == ImageProbe("heic", 640, 480)
+    assert reader.calls <= 3
 
 
 def test_heic_without_ispe_is_an_error() -> None:

@@ -1,11 +1,16 @@
-"""repair_photo on small real images made here with Pillow: every output is a JPEG that passes the
-project's image probe and functions.posting.rules.check_photo, upright, opaque, without EXIF."""
+"""repair_photo on small real images made here with Pillow (HEIC with pillow-heif, local.media.heic): every
+output is a JPEG that passes the project's image probe and functions.posting.rules.check_photo, upright,
+opaque, without EXIF."""
 
 from __future__ import annotations
 
 import io
+import json
 import struct
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageCms
@@ -16,7 +21,9 @@ from functions.repair import photo
 from functions.repair.photo import repair_photo
 from functions.repair.plan import plan_photo_repair
 from functions.repair.results import RepairOutcome, RepairRefusedError
+from local.media import heic
 
+REPO = Path(__file__).resolve().parents[3]
 RED, BLUE, WHITE = (220, 20, 20), (20, 20, 220), (255, 255, 255)
 
 
@@ -141,14 +148,79 @@ def test_colour_profiles_and_cmyk_become_plain_srgb() -> None:
     assert near(output.getpixel((100, 100)), (255, 0, 0), tolerance=20)
 
 
+# orientation -> the corner of the upright picture where the white square, stored top-left, is shown
+CORNERS = {1: "top-left", 3: "bottom-right", 6: "top-right", 8: "bottom-left"}
+
+
+def corner(image: Image.Image, where: str) -> object:
+    x = 10 if where.endswith("left") else image.width - 11
+    y = 10 if where.startswith("top") else image.height - 11
+    return image.getpixel((x, y))
+
+
+@pytest.mark.parametrize("orientation", sorted(CORNERS))
+def test_a_heic_from_a_phone_becomes_an_upright_jpeg(
+    monkeypatch: pytest.MonkeyPatch, orientation: int
+) -> None:
+    """The probe reads the coded size (1600x1200); the decoder turns the pixels as the file says."""
+    monkeypatch.setattr(photo, "HEIF_DECODERS", ("pi_heif",))  # the decoder the repair layer ships
+    data = heic(width=1600, height=1200, orientation=orientation, colour=BLUE)
+    outcome, output, _ = repair(data)
+    assert Image.OPEN["HEIF"][0].__module__.startswith("pi_heif.")
+    turned = orientation in (6, 8)
+    assert [str(change) for change in outcome.changes] == [
+        "HEIC -> JPEG 1440x1080",
+        *([f"EXIF orientation {orientation} applied: the picture is upright"] if orientation != 1 else []),
+    ]
+    assert output.size == ((1080, 1440) if turned else (1440, 1080))
+    assert (outcome.width, outcome.height) == output.size
+    for where in CORNERS.values():
+        assert near(corner(output, where), WHITE if where == CORNERS[orientation] else BLUE, 24), where
+
+
+def test_the_heif_decoder_is_loaded_by_the_first_heic_only(tmp_path: Path) -> None:
+    (tmp_path / "photo.heic").write_bytes(heic(width=1600, height=1200))
+    (tmp_path / "photo.png").write_bytes(encode(Image.new("RGB", (1600, 1200), RED), "PNG"))
+    code = (
+        "import io, json, sys\n"
+        "from functions.posting.media_probe import probe_image\n"
+        "from functions.repair.photo import repair_photo\n"
+        "from functions.repair.plan import plan_photo_repair\n"
+        "def loaded(name):\n"
+        f"    data = open({str(tmp_path)!r} + '/' + name, 'rb').read()\n"
+        "    plan = plan_photo_repair(probe_image(lambda s, e: data[s : e + 1], len(data)), len(data))\n"
+        "    repair_photo(io.BytesIO(data), io.BytesIO(), plan)\n"
+        "    return [m for m in ('pi_heif', 'pillow_heif') if m in sys.modules]\n"
+        "print(json.dumps([loaded('photo.png'), loaded('photo.heic')]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == [[], ["pi_heif"]]
+
+
+def test_an_avif_branded_mif1_is_not_taken_for_heic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HEIF plugin claims every file of major brand mif1; once registered (a warm function that repaired
+    a HEIC) it comes before Pillow's AVIF plugin when that is loaded later."""
+    repair(heic(width=1600, height=1200))
+    monkeypatch.setattr(Image, "ID", sorted(Image.ID, key=lambda plugin: plugin != "HEIF"))
+    avif = bytearray(encode(Image.new("RGB", (1500, 1500), RED), "AVIF"))
+    assert avif[8:12] == b"avif"
+    avif[8:12] = b"mif1"  # a major brand other writers use, with avif among the compatible brands
+    _, output, _ = repair(bytes(avif))
+    assert output.size == (1080, 1080)
+    assert near(output.getpixel((500, 500)), RED, tolerance=20)
+
+
 def test_heic_without_a_decoder_is_refused_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(photo, "HEIF_DECODERS", ("no_such_heif_decoder",))
+    monkeypatch.setattr(Image, "ID", [plugin for plugin in Image.ID if plugin != "HEIF"])
+    monkeypatch.delitem(Image.OPEN, "HEIF", raising=False)  # as if no decoder had ever been registered
     ftyp = struct.pack(">I4s4sI8s", 24, b"ftyp", b"heic", 0, b"mif1heic")
     ispe = b"\x00" * 200
     data = ftyp + ispe
     plan = plan_photo_repair(ImageProbe("heic", 4032, 3024), len(data))
-    if "HEIF" in Image.OPEN:
-        pytest.skip("a HEIF decoder is registered with Pillow in this environment")
     with pytest.raises(RepairRefusedError) as refused:
         repair_photo(io.BytesIO(data), io.BytesIO(), plan)
     assert refused.value.reason == "photo_format_unsupported"

@@ -8,11 +8,11 @@ import pytest
 
 from functions.posting.errors import PostRejectedError
 from functions.posting.manifest import PostManifest, parse_manifest
-from functions.posting.media_probe import ImageProbe, VideoProbe
+from functions.posting.media_probe import ImageProbe, VideoProbe, probe_image
 from functions.posting.repair_needs import photo_needs, read_only_by_pyav, video_needs
 from functions.posting.rules import check_photo, check_video
 from functions.repair.results import RepairRefusedError
-from local.media import clip
+from local.media import clip, heic
 
 PHONE = VideoProbe("mp4", "h264", 20.0, 120.0, 1080, 1920)
 
@@ -67,6 +67,17 @@ def test_a_photo_goes_to_repair_with_its_new_format_and_size() -> None:
     with pytest.raises(PostRejectedError) as raised:
         check_photo("a.png", png, 2_000_000)
     assert photo_needs(raised.value, png, 2_000_000)["planned"] == ["PNG -> JPEG 1080x1440"]
+
+
+def test_a_heic_photo_goes_to_repair_as_its_bytes_say_whatever_its_name() -> None:
+    data = heic(width=1600, height=1200, orientation=6)
+    probe = probe_image(lambda start, end: data[start : end + 1], len(data))
+    assert probe == ImageProbe("heic", 1600, 1200)
+    with pytest.raises(PostRejectedError) as raised:
+        check_photo("IMG_0001.jpg", probe, len(data))
+    assert raised.value.reason == "file_format_check_failed"
+    needs = photo_needs(raised.value, probe, len(data))
+    assert needs["planned"] == ["HEIC -> JPEG 1440x1080"]
 
 
 def test_repair_is_wanted_unless_the_manifest_or_else_the_account_says_no() -> None:
