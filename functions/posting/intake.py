@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm")
 MANIFEST_SUFFIX = ".json"
+# Photos TikTok takes, and those the repair step turns into JPEG: all are posted through a manifest.
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".webp", ".png", ".heic", ".heif", ".avif", ".gif", ".bmp")
 # Objects under a media/ folder are parts of manifests (photos, videos named by a manifest), never posts.
 MEDIA_FOLDER = "media"
 
@@ -190,6 +192,6 @@ def _kind_of(key: str) -> str:
         return "manifest"
     if lower.endswith(VIDEO_SUFFIXES):
         return "video"
-    if lower.endswith((".jpg", ".jpeg", ".webp", ".png")):
+    if lower.endswith(PHOTO_SUFFIXES):
         return "photo"
     return "unknown"

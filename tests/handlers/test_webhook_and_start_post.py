@@ -91,6 +91,7 @@ def test_notices_photos_and_media_folders_are_not_posts(world: World) -> None:
     for event in (
         test_event,
         _s3_event("posts/me/a.jpg"),
+        _s3_event("posts/me/IMG_0001.HEIC"),  # a phone's photo: repaired, but through a manifest too
         _s3_event("posts/me/media/v.mp4"),
         _s3_event("elsewhere/v.mp4"),
         _s3_event("posts/me/v.mp4", name="ObjectRemoved:Delete"),
