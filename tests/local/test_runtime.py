@@ -40,6 +40,7 @@ SPEC_NAMES = {
     "review",
     "media_key",
     "after_publish",
+    "repair",
 }
 Calls = list[tuple[str, Any]]
 
