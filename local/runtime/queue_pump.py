@@ -16,6 +16,7 @@ from typing import Any
 from local.runtime.deployment import Deployment
 from local.runtime.lambdas import InProcessLambdas, LocalFunction
 from local.runtime.template import EventSourceDef
+from local.runtime.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
 
@@ -55,8 +56,9 @@ class QueuePump:
         self._fast_time = fast_time
         self._lock = threading.Lock()
         self._checked: set[str] = set()  # event source mappings whose role was checked
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._ticker = Ticker(
+            "local-aws-queue-pump", lambda interval: self.pump(max_rounds=10, timeout=interval * 20 + 1)
+        )
 
     def pump(self, max_rounds: int, timeout: float) -> int:
         """Rounds until one finds no message (see `LocalAws.pump_queues`); the messages delivered."""
@@ -144,27 +146,10 @@ class QueuePump:
     # --- background thread -------------------------------------------------------------------------
 
     def start_thread(self, interval: float) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.pump(max_rounds=10, timeout=interval * 20 + 1)
-                except Exception:
-                    LOG.exception("queue pump round failed")
-                self._stop.wait(interval)
-
-        self._thread = threading.Thread(target=loop, name="local-aws-queue-pump", daemon=True)
-        self._thread.start()
+        self._ticker.start(interval)
 
     def stop_thread(self) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join(timeout=30)
-        self._thread = None
+        self._ticker.stop()
 
 
 def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:

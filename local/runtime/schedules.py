@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from local.runtime.iam import AccessDenied, Caller, IamEnforcement
 from local.runtime.iam.calls import SCHEDULER_PRINCIPAL, lambda_invoke, sqs_send
 from local.runtime.lambdas import InProcessLambdas, LocalFunction
+from local.runtime.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
 
@@ -218,8 +219,7 @@ class SchedulePump:
         self._events: list[_AsyncEvent] = []  # accepted, waiting for a retry
         self._state = threading.Lock()  # guards the two above
         self._firing = threading.Lock()  # one round at a time (the background thread, a test's call)
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._ticker = Ticker("local-aws-schedules", lambda _interval: self.fire_due())
 
     def fire_due(self) -> int:
         """Run what is due on the clock: schedules whose time has come, then the retries of handler runs
@@ -409,27 +409,10 @@ class SchedulePump:
     # --- background thread -------------------------------------------------------------------------
 
     def start_thread(self, interval: float) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.fire_due()
-                except Exception:
-                    LOG.exception("schedule round failed")
-                self._stop.wait(interval)
-
-        self._thread = threading.Thread(target=loop, name="local-aws-schedules", daemon=True)
-        self._thread.start()
+        self._ticker.start(interval)
 
     def stop_thread(self) -> None:
-        if self._thread is None:
-            return
-        self._stop.set()
-        self._thread.join(timeout=30)
-        self._thread = None
+        self._ticker.stop()
 
 
 def _first_occurrence(record: ScheduleRecord, now: float) -> float | None:
