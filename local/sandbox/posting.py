@@ -5,6 +5,7 @@ plus /v2/user/info/ for Login Kit clients. Every answer uses the v2 envelope (§
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from local.sandbox import endpoints, lifecycle, pull
@@ -300,56 +301,67 @@ def video_init(app: SandboxApp, req: Request) -> Response:
     token = authenticate(app, req, endpoints.VIDEO_INIT, (PUBLISH,))
     body = json_body(req)
     post_info, privacy, branded = _video_post_info(body)
-    source_info, source = _video_source(app, body)
-    now = app.clock.now()
-    with app.state.lock:
-        creator = creator_of(app, token)
+
+    def rules(creator: Creator, now: float) -> None:
         _direct_post_rules(app, creator, privacy, branded, now)
-        urls = [source_info["video_url"]] if source == "PULL_FROM_URL" else []
-        _check_urls(app, urls)
-        post = _new_post(
-            app,
-            token=token,
-            creator=creator,
-            endpoint=endpoints.VIDEO_INIT,
-            mode="direct",
-            media_type="VIDEO",
-            source=source,
-            post_info=post_info,
-            source_info=source_info,
-            is_aigc=bool(post_info.get("is_aigc")),
-            urls=urls,
-            now=now,
-        )
-        _count_direct_post(app, creator, now)
-    return _init_answer(app, post)
+
+    return _video(
+        app, token, body, endpoint=endpoints.VIDEO_INIT, post_info=post_info, rules=rules, direct=True
+    )
 
 
 def inbox_video_init(app: SandboxApp, req: Request) -> Response:
     """Upload a video to the creator's inbox as a draft (§2.4): source_info only, no caption."""
     token = authenticate(app, req, endpoints.INBOX_VIDEO_INIT, (UPLOAD,))
-    body = json_body(req)
+
+    def rules(creator: Creator, now: float) -> None:
+        _inbox_rules(app, creator, now)
+
+    return _video(
+        app,
+        token,
+        json_body(req),
+        endpoint=endpoints.INBOX_VIDEO_INIT,
+        post_info={},
+        rules=rules,
+        direct=False,
+    )
+
+
+def _video(
+    app: SandboxApp,
+    token: AccessToken,
+    body: dict[str, Any],
+    *,
+    endpoint: str,
+    post_info: dict[str, Any],
+    rules: Callable[[Creator, float], None],
+    direct: bool,
+) -> Response:
+    """A video init once the endpoint's own checks passed: the creator's rules, the source, the post."""
     source_info, source = _video_source(app, body)
     now = app.clock.now()
     with app.state.lock:
         creator = creator_of(app, token)
-        _inbox_rules(app, creator, now)
+        rules(creator, now)
         urls = [source_info["video_url"]] if source == "PULL_FROM_URL" else []
         _check_urls(app, urls)
         post = _new_post(
             app,
             token=token,
             creator=creator,
-            endpoint=endpoints.INBOX_VIDEO_INIT,
-            mode="inbox",
+            endpoint=endpoint,
+            mode="direct" if direct else "inbox",
             media_type="VIDEO",
             source=source,
-            post_info={},
+            post_info=post_info,
             source_info=source_info,
-            is_aigc=False,
+            is_aigc=direct and bool(post_info.get("is_aigc")),
             urls=urls,
             now=now,
         )
+        if direct:
+            _count_direct_post(app, creator, now)
     return _init_answer(app, post)
 
 
