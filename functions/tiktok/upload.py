@@ -19,8 +19,6 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import requests
 
@@ -42,6 +40,7 @@ from functions.tiktok.stream_pump import (
     SourceTooShortError,
     StreamPump,
 )
+from functions.tiktok.upload_results import UploadResult, UploadTransportError, scrubbed
 
 _log = logging.getLogger(__name__)
 
@@ -49,30 +48,6 @@ VIDEO_CONTENT_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 
 OpenStream = Callable[[int], ReadableStream]
 OnProgress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    bytes_acknowledged: int  # bytes TikTok confirmed, from byte 0; where the next attempt resumes
-    complete: bool
-    puts: int
-    retries: int
-    stopped_early: bool = False  # True when it stopped between chunks for the deadline
-    cancelled: bool = False  # True when `before_final_chunk` refused the final chunk: it was never sent
-
-
-def resume_offset(
-    plan: ChunkPlan, *, stored_offset: int | None = None, uploaded_bytes: int | None = None
-) -> int:
-    """Where a new attempt should start, from what we know of TikTok's progress.
-
-    There is no documented way to ask the upload URL for its progress without sending a chunk. TikTok's
-    status fetch reports `uploaded_bytes`, which is authoritative when present; otherwise the offset we
-    stored after the last acknowledged chunk. Either is rounded down to a chunk boundary, and if TikTok
-    holds something else the first PUT gets 416 with its real count, and the uploader realigns.
-    """
-    known = uploaded_bytes if uploaded_bytes is not None else stored_offset
-    return plan.boundary_at_or_below(known or 0)
 
 
 class _Retry(Exception):
@@ -287,7 +262,7 @@ class _Run:
         except requests.RequestException as exc:
             # requests' messages quote the URL, whose query holds the upload token: keep a scrubbed copy
             # only, and raise outside this block so the original is not chained as the context.
-            network_failure = _scrubbed(exc, self.url)
+            network_failure = scrubbed(exc, self.url)
         if network_failure is not None:
             raise _Retry(f"network failure while sending chunk {index}") from network_failure
         return self.interpret(response, index, body, elapsed=self.u._clock() - started)
@@ -406,16 +381,3 @@ class _Run:
         )
         self.u._sleep(wait)
         return None
-
-
-class UploadTransportError(Exception):
-    """A network failure of a chunk PUT, with the upload URL's secret query removed from the text."""
-
-
-def _scrubbed(exc: BaseException, url: str) -> UploadTransportError:
-    text = str(exc)
-    query = urlsplit(url).query
-    for secret in (url, query):
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    return UploadTransportError(f"{type(exc).__name__}: {text}")

@@ -32,7 +32,8 @@ from functions.tiktok.errors import (
     UploadTaskMissingError,
     UploadUrlExpiredError,
 )
-from functions.tiktok.upload import ChunkUploader, UploadResult, resume_offset
+from functions.tiktok.upload import ChunkUploader
+from functions.tiktok.upload_results import UploadResult, resume_offset
 
 KIB_RULES = ChunkRules(unit=1024, max_video_bytes=4 * MB)  # TikTok's rules scaled down 1024x
 K = 1024
