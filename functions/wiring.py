@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from functions.accounts.connect import ConnectFlow
     from functions.accounts.tokens import AccessTokens
+    from functions.posting.intake import PostIntake
     from functions.posting.rate_budget import RateBudget
     from functions.settings import Settings
     from functions.store.accounts import AccountStore
@@ -233,6 +234,20 @@ class Wiring:
             tokens=self.tokens,
             redirect_uri=self.settings.require("oauth_redirect_uri"),
             scopes=wanted_scopes(self.settings),
+        )
+
+    @cached_property
+    def post_intake(self) -> PostIntake:
+        """S3 objects and API requests made into posts; a post refused at intake is announced at once."""
+        from functions.posting.finish import emit
+        from functions.posting.intake import PostIntake
+
+        return PostIntake(
+            posts=self.posts,
+            accounts=self.accounts,
+            media=self.media,
+            start_execution=self.workflow.start,
+            post_failed=lambda post: emit(self, post),
         )
 
 

@@ -12,10 +12,9 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+import functions.posting.intake  # noqa: F401 - the manifest's models, which every call needs, load at init
 from functions import wiring
 from functions.observability import logger, metrics, tracer
-from functions.posting.finish import emit
-from functions.posting.intake import PostIntake
 from functions.settings import settings
 
 if TYPE_CHECKING:
@@ -23,18 +22,13 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from functions.posting.intake import PostIntake
+
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def _intake() -> PostIntake:
-    w = wiring.for_settings(settings())
-    return PostIntake(
-        posts=w.posts,
-        accounts=w.accounts,
-        media=w.media,
-        start_execution=w.workflow.start,
-        post_failed=lambda post: emit(w, post),
-    )
+    return wiring.for_settings(settings()).post_intake
 
 
 def record_handler(record: SQSRecord) -> None:

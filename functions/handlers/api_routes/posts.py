@@ -10,8 +10,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from functions.handlers.api_routes.common import current_wiring, json_body, json_response
 from functions.post_status import STATUS_RANK
 from functions.posting.cancel import cancel_post
-from functions.posting.finish import emit
-from functions.posting.intake import PostIntake
 from functions.posting.records import metrics_view, public_view
 
 if TYPE_CHECKING:
@@ -37,15 +35,8 @@ def _post(post_id: str) -> dict[str, Any]:
 @router.post("/posts")
 def create_post() -> Response[dict[str, Any]]:
     w = current_wiring()
-    intake = PostIntake(
-        posts=w.posts,
-        accounts=w.accounts,
-        media=w.media,
-        start_execution=w.workflow.start,
-        post_failed=lambda post: emit(w, post),
-    )
     bucket = w.settings.require("media_bucket")
-    result = intake.from_request(bucket=bucket, body=json_body(router), now=w.now())
+    result = w.post_intake.from_request(bucket=bucket, body=json_body(router), now=w.now())
     post = public_view(result.post or {})
     failed = post.get("status") == "FAILED"  # recorded, but it cannot go (an account not connected...)
     if result.duplicate:
