@@ -43,6 +43,7 @@ from local.embedded import CLIENT_KEY, CLIENT_SECRET, EmbeddedSystem
 from local.offline import offline_aws_environment
 from local.sandbox.quirks import QUIRKS, check_quirks
 from local.signals import handling, uninterruptible
+from publisher_cli.endpoints import running
 
 MIB = 1024 * 1024
 READY = "Serving until Ctrl-C or SIGTERM."
@@ -155,13 +156,7 @@ def _written_by_another_stack(path: Path) -> bool:
         return False
     if not isinstance(pid, int) or pid == os.getpid() or os.name != "posix":
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return running(pid)
 
 
 def write_endpoints(path: Path, content: dict[str, Any]) -> bool:

@@ -88,7 +88,8 @@ def find_endpoints_file(start: Path | None = None) -> Path | None:
     return None
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether process `pid` runs (on POSIX; elsewhere the endpoint file is trusted)."""
     if os.name != "posix":  # os.kill would end the process elsewhere: trust the file
         return True
     try:
@@ -110,7 +111,7 @@ def read_endpoints(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != ENDPOINTS_FORMAT:
         raise CliError(f"{path} is not an endpoint file this version understands; {START_LOCAL}")
     pid = data.get("pid")
-    if isinstance(pid, int) and not _running(pid):
+    if isinstance(pid, int) and not running(pid):
         raise CliError(f"the local stack that wrote {path} (pid {pid}) is no longer running; {START_LOCAL}")
     return data
 
