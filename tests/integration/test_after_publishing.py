@@ -132,6 +132,11 @@ def _link(system: EmbeddedSystem, post_id: str) -> dict[str, Any]:
     return dict(_until(ended, f"the link search of {post_id} ended", timeout=10))
 
 
+def _planned(system: EmbeddedSystem, post_id: str) -> dict[str, Any] | None:
+    view = _metrics(system, post_id)
+    return view if view["public_link"] else None
+
+
 def _metrics_lines(system: EmbeddedSystem, post_id: str) -> list[dict[str, Any]]:
     s3, bucket = system.rt.client("s3"), system.rt.bucket
     lines: list[dict[str, Any]] = []
@@ -182,7 +187,8 @@ def test_without_tiktoks_post_id_the_link_is_found_among_the_public_videos(syste
 
 def test_a_private_post_says_it_has_no_public_link_and_schedules_nothing(system: EmbeddedSystem) -> None:
     post = _publish(system, "private", {**PUBLIC, "privacy_level": "SELF_ONLY"})
-    view = _metrics(system, post["post_id"])
+    # Finish decides once TikTok's status arrived, a moment after the post shows PUBLISH_COMPLETE.
+    view = _until(lambda: _planned(system, post["post_id"]), "the work after publishing was planned")
     assert view["public_link"]["state"] == "private" and view["snapshots_due"] == []
     assert not [
         s for s in system.rt.client("scheduler").list_schedules()["Schedules"] if post["post_id"] in s["Name"]

@@ -163,7 +163,9 @@ def path_a_public_post_gets_its_link_and_numbers(system: EmbeddedSystem) -> None
     public = {**DIRECT, "privacy_level": "PUBLIC_TO_EVERYONE", "caption": "for everyone"}
     _drop(system, "posts/pub/public.json", {"video": "media/public.mp4", **public})
     post = _published(system, "pub", "posts/pub/public.json")
-    system.clock.advance(2 * 3600)  # past the one-hour snapshot: the schedules fire as time passes
+    # Finish plans the work after TikTok's status arrived: the snapshots are due from then on.
+    due = _until(lambda: system.api_get(f"/posts/{post['post_id']}/metrics")["snapshots_due"])
+    system.clock.advance(due[0] + 60 - system.clock.now())  # past the first snapshot: its schedule fires
     metrics = _until(lambda: _snapshotted(system, post["post_id"]))
     assert metrics["share_url"] and metrics["latest"], metrics
 
