@@ -279,7 +279,6 @@ def _new_post(
         post.files.append(MediaFile(path=path))
         app.state.uploads[post.upload_id] = publish_id
     else:
-        post.pull_started_at = now
         post.files.extend(MediaFile(path=app.storage / f"{stem}.{i}.bin", url=u) for i, u in enumerate(urls))
     app.state.posts[publish_id] = post
     return post

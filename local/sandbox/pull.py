@@ -1,13 +1,17 @@
 """PULL_FROM_URL (docs/reference/tiktok-api.md §4): ownership of the URL, then the download itself.
 
 The sandbox fetches with one plain GET, follows no redirect (any 3xx fails the post, as at TikTok),
-and gives up after `pull_timeout` sandbox seconds. Local media servers speak plain HTTP, so http://
-URLs are accepted when a verified prefix or domain covers them (TikTok itself fetches HTTPS only).
+and gives up after `pull_timeout` sandbox seconds of downloading (wall time scaled by `time_scale`; a jump
+of the sandbox clock does not count, since no byte moves during it, and a test that jumps hours while a
+large file streams in would otherwise fail a pull TikTok completes). Local media servers speak plain HTTP,
+so http:// URLs are accepted when a verified prefix or domain covers them (TikTok itself fetches HTTPS
+only).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -52,10 +56,11 @@ def start(app: SandboxApp, post: Post) -> None:
 def _pull_all(app: SandboxApp, post: Post) -> None:
     limit = MAX_VIDEO_BYTES if post.media_type == "VIDEO" else MAX_PHOTO_BYTES
     reason = "video_pull_failed" if post.media_type == "VIDEO" else "photo_pull_failed"
+    deadline = time.monotonic() + app.config.pull_timeout / app.config.time_scale
     with requests.Session() as session:
         session.trust_env = False  # never through a proxy from the environment
         for item in post.files:
-            outcome = _pull_one(app, session, post, item, limit)
+            outcome = _pull_one(app, session, post, item, limit=limit, deadline=deadline)
             if outcome == "stopped":
                 return
             if outcome:
@@ -67,7 +72,9 @@ def _pull_all(app: SandboxApp, post: Post) -> None:
     lifecycle.media_complete(app, post)
 
 
-def _pull_one(app: SandboxApp, session: requests.Session, post: Post, item: MediaFile, limit: int) -> str:
+def _pull_one(
+    app: SandboxApp, session: requests.Session, post: Post, item: MediaFile, *, limit: int, deadline: float
+) -> str:
     """Download one URL into `item`; "" when done, "stopped" if the post ended meanwhile, else why it failed."""
     if item.url is None:
         return "no media URL"
@@ -82,7 +89,7 @@ def _pull_one(app: SandboxApp, session: requests.Session, post: Post, item: Medi
                     with app.state.lock:
                         if post.status == FAILED or app.state.posts.get(post.publish_id) is not post:
                             return "stopped"
-                        if app.clock.now() - post.pull_started_at > app.config.pull_timeout:
+                        if time.monotonic() > deadline:
                             return "the download did not finish within the pull timeout"
                         item.size += len(block)
                         post.downloaded_bytes += len(block)

@@ -126,7 +126,6 @@ class Post:
     hasher: Any = field(default_factory=hashlib.sha256, repr=False)
     # PULL_FROM_URL
     downloaded_bytes: int = 0
-    pull_started_at: float = 0.0
     media_complete: bool = False  # every byte is in: processing has begun
     files: list[MediaFile] = field(default_factory=list)
     probe: list[dict[str, Any]] = field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import time
 
 from sandbox_client import Api, MakeSandbox, assert_envelope
 from sandbox_media import video
@@ -80,6 +81,31 @@ def test_s4_2_unreachable_origin_fails_with_video_pull_failed(make_sandbox: Make
     _, api = make_sandbox(verified_prefixes=[prefix])
     publish_id = api.init_pull(api.token(), prefix + "clip.mp4").json()["data"]["publish_id"]
     assert api.wait_status(publish_id, "FAILED")["fail_reason"] == "video_pull_failed"
+
+
+def test_s4_2_a_download_slower_than_the_pull_timeout_fails(
+    make_sandbox: MakeSandbox, origin: MediaOrigin
+) -> None:
+    _, api = make_sandbox(pull_timeout=1, time_scale=1.0)
+    url, release = origin.add_stall("too-slow.mp4", video())
+    publish_id = api.init_pull(api.token(), url).json()["data"]["publish_id"]
+    api.wait_for(publish_id, lambda p: p["downloaded_bytes"] > 0)
+    time.sleep(1.2)  # the second half arrives after the timeout
+    release.set()
+    post = api.wait_status(publish_id, "FAILED")
+    assert post["fail_reason"] == "video_pull_failed"
+    assert post["files"][0]["error"] == "the download did not finish within the pull timeout"
+
+
+def test_s4_2_a_clock_jump_during_a_download_does_not_time_it_out(api: Api, origin: MediaOrigin) -> None:
+    """Virtual time jumps hours while bytes stream in (the workflow's waits); the download itself was quick."""
+    data = video()
+    url, release = origin.add_stall("jumped.mp4", data)
+    publish_id = api.init_pull(api.token(), url).json()["data"]["publish_id"]
+    api.wait_for(publish_id, lambda p: p["downloaded_bytes"] > 0)
+    api.advance(2 * 3600)
+    release.set()
+    assert api.wait_status(publish_id, "PUBLISH_COMPLETE")["bytes_received"] == len(data)
 
 
 def test_s2_7_cancel_during_download(api: Api, origin: MediaOrigin, receiver: WebhookReceiver) -> None:
