@@ -24,6 +24,7 @@ import math
 import struct
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ import requests
 
 from bench.harness import (
     OBSERVER_FUNCTIONS,
+    AwsCall,
+    Invocation,
     Meter,
     average_item_sizes,
     by_function,
@@ -38,6 +41,7 @@ from bench.harness import (
     log,
     post_record,
     quiet_stdout,
+    request_units,
     running_system,
     settle,
     state_transitions,
@@ -107,6 +111,11 @@ PRICES: dict[str, dict[str, Any]] = {
     "eventbridge_per_event": {
         "usd": 1.00 / 1_000_000,
         "source": "aws.amazon.com/eventbridge/pricing: custom events $1.00 per 1M",
+    },
+    "eventbridge_scheduler_per_invocation": {
+        "usd": 1.00 / 1_000_000,
+        "source": "aws.amazon.com/eventbridge/pricing: EventBridge Scheduler $1.00 per 1M scheduled "
+        "invocations (first 14M a month free)",
     },
 }
 PRICES_NOTE = (
@@ -227,16 +236,49 @@ def one_post(system: EmbeddedSystem, meter: Meter, kind: str, index: int, timeou
     }
 
 
+@dataclass
+class Work:
+    """What a number of posts made the system do, summed over the posts."""
+
+    posts: int
+    statuses: Counter[str]
+    tiktok_calls: Counter[str]
+    transitions: list[int]  # per post
+    states_entered: list[str]  # of the first post
+    invocations: list[Invocation]
+    aws_calls: list[AwsCall]
+    upload_bytes: int = 0
+    pulled_bytes: int = 0
+    pulled_files: int = 0
+
+
 def summarise(kind: str, posts: list[dict[str, Any]], item_sizes: dict[str, float]) -> dict[str, Any]:
-    n = len(posts)
+    tiktok: Counter[str] = Counter()
+    for post in posts:
+        tiktok.update(post["tiktok_calls"])
+    work = Work(
+        posts=len(posts),
+        statuses=Counter(p["status"] for p in posts),
+        tiktok_calls=tiktok,
+        transitions=[p["transitions"]["count"] for p in posts],
+        states_entered=posts[0]["transitions"]["states"],
+        invocations=[i for post in posts for i in post["invocations"]],
+        aws_calls=[c for post in posts for c in post["aws_calls"]],
+        upload_bytes=sum(p["upload_bytes"] for p in posts),
+        pulled_bytes=sum(p["pulled_bytes"] for p in posts),
+        pulled_files=sum(p["pulled_files"] for p in posts),
+    )
+    return summarise_work(work, item_sizes)
+
+
+def summarise_work(work: Work, item_sizes: dict[str, float]) -> dict[str, Any]:
+    """Per post: the counts, and the dollars they cost at PRICES."""
+    n = work.posts
 
     def per_post(total: float) -> float:
         return round(total / n, 4)
 
-    tiktok: Counter[str] = Counter()
-    for post in posts:
-        tiktok.update(post["tiktok_calls"])
-    invocations = [i for post in posts for i in post["invocations"]]
+    invocations = work.invocations
     functions: dict[str, Any] = {}
     gb_seconds = 0.0
     for name, runs in sorted(by_function(invocations).items()):
@@ -248,21 +290,11 @@ def summarise(kind: str, posts: list[dict[str, Any]], item_sizes: dict[str, floa
             "mean_ms": round(1000 * sum(r.seconds for r in runs) / len(runs), 1),
             "gb_seconds": round(billed / n, 6),
         }
-    calls = [c for post in posts for c in post["aws_calls"]]
+    calls = work.aws_calls
     by_api = Counter(f"{c.service}:{c.operation}" for c in calls)
-    read_units = write_units = 0.0
-    for c in calls:
-        if c.service != "dynamodb" or not c.items:
-            continue
-        size = item_sizes.get(c.table, 1024.0)
-        if c.operation in ("GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"):
-            read_units += c.items * math.ceil(size / 4096) * (1.0 if c.consistent else 0.5)
-        else:
-            write_units += c.items * math.ceil(size / 1024)
+    read_units, write_units = request_units(calls, item_sizes)
     sqs_records = sum(i.sqs_records for i in invocations)
-    transitions = [p["transitions"]["count"] for p in posts]
-    upload_bytes = sum(p["upload_bytes"] for p in posts)
-    pulled_bytes = sum(p["pulled_bytes"] for p in posts)
+    transitions = work.transitions
     counts = {
         "transitions": sum(transitions) / n,
         "lambda_requests": len(invocations) / n,
@@ -285,9 +317,11 @@ def summarise(kind: str, posts: list[dict[str, Any]], item_sizes: dict[str, floa
         "secrets_manager": sum(v for k, v in by_api.items() if k.startswith("secretsmanager:")) / n,
         "sqs_requests": 3 * sqs_records / n,  # send (S3 or webhook), receive, delete per message
         "eventbridge_events": sum(v for k, v in by_api.items() if k == "events:PutEvents") / n,
-        "upload_gb": upload_bytes / n / GB,
-        "pulled_gb": pulled_bytes / n / GB,
-        "pulled_files": sum(p["pulled_files"] for p in posts) / n,
+        # A one-off schedule runs once: each one made is one scheduled invocation.
+        "scheduler_invocations": by_api.get("scheduler:CreateSchedule", 0) / n,
+        "upload_gb": work.upload_bytes / n / GB,
+        "pulled_gb": work.pulled_bytes / n / GB,
+        "pulled_files": work.pulled_files / n,
     }
     dollars = {
         "step_functions": counts["transitions"] * _price("step_functions_standard_per_transition"),
@@ -301,6 +335,7 @@ def summarise(kind: str, posts: list[dict[str, Any]], item_sizes: dict[str, floa
         "secrets_manager": counts["secrets_manager"] * _price("secrets_manager_per_call"),
         "sqs": counts["sqs_requests"] * _price("sqs_standard_per_request"),
         "eventbridge": counts["eventbridge_events"] * _price("eventbridge_per_event"),
+        "scheduler": counts["scheduler_invocations"] * _price("eventbridge_scheduler_per_invocation"),
         "data_transfer_out": counts["upload_gb"] * _price("data_transfer_out_per_gb"),
         "cloudfront": counts["pulled_gb"] * _price("cloudfront_per_gb")
         + counts["pulled_files"] * _price("cloudfront_per_https_request"),
@@ -310,14 +345,15 @@ def summarise(kind: str, posts: list[dict[str, Any]], item_sizes: dict[str, floa
     per_thousand["total_without_data_transfer"] = round(
         (sum(dollars.values()) - dollars["data_transfer_out"] - dollars["cloudfront"]) * 1000, 4
     )
+    tiktok = work.tiktok_calls
     return {
         "posts": n,
-        "statuses": dict(Counter(p["status"] for p in posts)),
+        "statuses": dict(work.statuses),
         "tiktok_calls_per_post": {k: per_post(v) for k, v in sorted(tiktok.items())},
         "tiktok_calls_total_per_post": per_post(sum(tiktok.values())),
         "state_transitions_per_post": per_post(sum(transitions)),
         "state_transitions_max": max(transitions),
-        "states_entered": posts[0]["transitions"]["states"],
+        "states_entered": work.states_entered,
         "lambda_invocations_per_post": per_post(len(invocations)),
         "lambda_gb_seconds_per_post": round(gb_seconds / n, 6),
         "lambda_by_function": functions,
@@ -326,7 +362,7 @@ def summarise(kind: str, posts: list[dict[str, Any]], item_sizes: dict[str, floa
             "read": round(read_units / n, 2),
             "write": round(write_units / n, 2),
         },
-        "bytes_to_tiktok_per_post": {"file_upload": upload_bytes // n, "pulled": pulled_bytes // n},
+        "bytes_to_tiktok_per_post": {"file_upload": work.upload_bytes // n, "pulled": work.pulled_bytes // n},
         "usd_per_1000_posts": per_thousand,
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import sys
 import threading
@@ -104,6 +105,7 @@ class AwsCall:
     table: str = ""
     items: float = 0.0  # DynamoDB: items read or written (x2 for transactions)
     consistent: bool = False
+    index: str = ""  # DynamoDB Query or Scan: the index read, if not the table
 
 
 @dataclass
@@ -111,10 +113,15 @@ class Meter:
     """Every handler run of the local runtime (function, memory, duration) and every AWS API call made
     inside one (service, operation; DynamoDB items), observed by wrapping the runtime's handler lookup
     and botocore's request path. Handler runs are serialised by the runtime, so durations do not
-    include waiting for the lock."""
+    include waiting for the lock.
+
+    With `hash_keys` (physical table name -> its partition key attribute, `table_hash_keys`), every
+    item a handler writes is also counted by table and partition key value (`partition_writes`)."""
 
     invocations: list[Invocation] = field(default_factory=list)
     calls: list[AwsCall] = field(default_factory=list)
+    hash_keys: dict[str, str] = field(default_factory=dict)
+    partition_writes: Counter[tuple[str, str]] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
 
@@ -161,8 +168,10 @@ class Meter:
             function = getattr(meter._local, "function", None)
             if function is not None:
                 service = client.meta.service_model.service_name
+                written = _written_keys(meter.hash_keys, operation, params) if service == "dynamodb" else []
                 with meter.lock:
                     meter.calls.extend(_describe_call(function, service, operation, params, response))
+                    meter.partition_writes.update(written)
             return response
 
         with (
@@ -170,6 +179,43 @@ class Meter:
             mock.patch.object(BaseClient, "_make_api_call", make_api_call),
         ):
             yield self
+
+
+def _key_value(value: Any) -> str:
+    """A key attribute as DynamoDB's wire format holds it ({"S": "x"}), as text."""
+    if isinstance(value, dict) and len(value) == 1:
+        return str(next(iter(value.values())))
+    return str(value)
+
+
+def _written_keys(hash_keys: dict[str, str], operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+    """(table, partition key value) of every item a write request writes."""
+    if not hash_keys:
+        return []
+    found: list[tuple[str, str]] = []
+
+    def add(table: str, item: Any) -> None:
+        attribute = hash_keys.get(table)
+        if attribute and isinstance(item, dict) and attribute in item:
+            found.append((table, _key_value(item[attribute])))
+
+    if operation == "PutItem":
+        add(params.get("TableName", ""), params.get("Item"))
+    elif operation in ("UpdateItem", "DeleteItem"):
+        add(params.get("TableName", ""), params.get("Key"))
+    elif operation == "BatchWriteItem":
+        for table, requests_ in params.get("RequestItems", {}).items():
+            for request in requests_:
+                body = request.get("PutRequest", {}).get("Item") or request.get("DeleteRequest", {}).get(
+                    "Key"
+                )
+                add(table, body)
+    elif operation == "TransactWriteItems":
+        for entry in params.get("TransactItems", []):
+            for kind, body in entry.items():
+                if kind != "ConditionCheck":
+                    add(body.get("TableName", ""), body.get("Item") or body.get("Key"))
+    return found
 
 
 def _describe_call(
@@ -183,10 +229,11 @@ def _describe_call(
     if operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
         found.append(AwsCall(function, service, operation, params.get("TableName", ""), factor, consistent))
     elif operation in ("Query", "Scan"):
-        count = max(int(response.get("Count", 0)) if isinstance(response, dict) else 0, 1)
-        found.append(
-            AwsCall(function, service, operation, params.get("TableName", ""), count * factor, consistent)
-        )
+        # What DynamoDB bills: the items read (ScannedCount), whether a filter kept them or not.
+        answer: dict[str, Any] = response if isinstance(response, dict) else {}
+        count = max(int(answer.get("ScannedCount") or answer.get("Count") or 0), 1)
+        table, index = params.get("TableName", ""), params.get("IndexName", "")
+        found.append(AwsCall(function, service, operation, table, count * factor, consistent, index))
     elif operation == "BatchGetItem":
         for table, spec in params.get("RequestItems", {}).items():
             found.append(AwsCall(function, service, operation, table, float(len(spec.get("Keys", [])))))
@@ -202,11 +249,65 @@ def _describe_call(
     return found
 
 
+_QUERY_PARTITION = threading.local()
+
+
+@contextmanager
+def partitioned_queries() -> Iterator[None]:
+    """moto's DynamoDB answers every Query by reading and sorting every item of the table, then keeping
+    the partition asked for (`Table.all_items` in `Table.query`): its cost grows with the table, where
+    DynamoDB's grows with the items returned. While this is installed, a Query looks only at the items of
+    its partition (the table's own key: that hash key's items; an index: the items whose key attributes
+    match), which `Table.query` then filters, sorts and pages exactly as before, so every answer is the
+    same. Without it the emulator, not the system, dominates how a run's time grows with its size."""
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def query(table: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        conditions = kwargs.get("hash_key_conditions") or []
+        if index_name is None and hash_key is not None:
+            _QUERY_PARTITION.hint = (table, None, hash_key)
+        elif index_name is not None and conditions:
+            _QUERY_PARTITION.hint = (table, list(conditions), None)
+        try:
+            return original_query(table, hash_key, *args, **kwargs)
+        finally:
+            _QUERY_PARTITION.hint = None
+
+    def all_items(table: Any) -> Any:
+        hint = getattr(_QUERY_PARTITION, "hint", None)
+        if hint is None or hint[0] is not table:
+            return original_all_items(table)
+        _QUERY_PARTITION.hint = None  # once per query
+        _, conditions, hash_key = hint
+        if conditions is None:
+            bucket = dict.get(table.items, hash_key)
+            items = [] if bucket is None else list(bucket.values()) if table.range_key_attr else [bucket]
+        else:
+            every = (
+                item
+                for bucket in table.items.values()
+                for item in (bucket.values() if table.range_key_attr else [bucket])
+            )
+            items = [
+                item
+                for item in every
+                if all(item.attrs.get(name) and item.attrs.get(name) == value for name, value in conditions)
+            ]
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    with mock.patch.object(Table, "query", query), mock.patch.object(Table, "all_items", all_items):
+        yield
+
+
 @contextmanager
 def running_system(**options: Any) -> Iterator[tuple[EmbeddedSystem, EventClock]]:
     """EmbeddedSystem(**options) on the event clock (local/virtual_time.py): many posts are in flight at
-    once, so time may jump only when the whole system is idle."""
-    with EmbeddedSystem(**options, virtual_time="events") as system:
+    once, so time may jump only when the whole system is idle. DynamoDB queries read their partition
+    only (`partitioned_queries`)."""
+    with partitioned_queries(), EmbeddedSystem(**options, virtual_time="events") as system:
         assert system.events is not None
         yield system, system.events
 
@@ -313,35 +414,98 @@ def item_size(item: dict[str, Any]) -> int:
     return sum(len(str(k)) + len(json.dumps(v, default=str)) for k, v in item.items())
 
 
-def average_item_sizes(system: EmbeddedSystem) -> dict[str, float]:
-    """Physical table name -> average item size in bytes (for request-unit estimates)."""
-    sizes: dict[str, float] = {}
-    for env_var in (
-        Env.POSTS_TABLE,
-        Env.ACCOUNTS_TABLE,
-        Env.TOKENS_TABLE,
-        Env.QUOTA_TABLE,
-        Env.IDEMPOTENCY_TABLE,
-    ):
+TABLES = (Env.POSTS_TABLE, Env.ACCOUNTS_TABLE, Env.TOKENS_TABLE, Env.QUOTA_TABLE, Env.IDEMPOTENCY_TABLE)
+
+
+def table_contents(system: EmbeddedSystem) -> dict[str, tuple[int, float]]:
+    """Table (its environment variable, e.g. POSTS_TABLE) -> (items, average item size in bytes)."""
+    found: dict[str, tuple[int, float]] = {}
+    for env_var in TABLES:
         try:
             items = scan_table(system, env_var)
         except KeyError:
             continue
         if items:
-            sizes[table_name(system, env_var)] = sum(item_size(i) for i in items) / len(items)
-    return sizes
+            found[env_var] = (len(items), sum(item_size(i) for i in items) / len(items))
+    return found
+
+
+def average_item_sizes(
+    system: EmbeddedSystem, contents: dict[str, tuple[int, float]] | None = None
+) -> dict[str, float]:
+    """Physical table name -> average item size in bytes (for request-unit estimates)."""
+    contents = table_contents(system) if contents is None else contents
+    return {table_name(system, env_var): size for env_var, (_count, size) in contents.items()}
+
+
+def request_units(calls: list[AwsCall], item_sizes: dict[str, float]) -> tuple[float, float]:
+    """DynamoDB on-demand (read, write) request units of `calls`, from each table's average item size: a
+    read of one item is its size in 4 KB units (half for an eventually consistent read), a Query or Scan
+    the size of all the items it read rounded up once, a write each item's size in 1 KB units; the
+    transactions' double price is already in `AwsCall.items`."""
+    read = write = 0.0
+    for c in calls:
+        if c.service != "dynamodb" or not c.items:
+            continue
+        size = item_sizes.get(c.table, 1024.0)
+        if c.operation in ("Query", "Scan"):
+            read += math.ceil(c.items * size / 4096) * (1.0 if c.consistent else 0.5)
+        elif c.operation in DYNAMO_READS:
+            read += c.items * math.ceil(size / 4096) * (1.0 if c.consistent else 0.5)
+        else:
+            write += c.items * math.ceil(size / 1024)
+    return read, write
+
+
+def table_hash_keys(system: EmbeddedSystem) -> dict[str, str]:
+    """Physical table name -> its partition key attribute, for every table of the stack."""
+    dynamodb = system.rt.in_process_client("dynamodb")
+    found: dict[str, str] = {}
+    for name in dynamodb.list_tables()["TableNames"]:
+        schema = dynamodb.describe_table(TableName=name)["Table"]["KeySchema"]
+        found[name] = next(k["AttributeName"] for k in schema if k["KeyType"] == "HASH")
+    return found
+
+
+def add_creator(
+    system: EmbeddedSystem,
+    index: int,
+    *,
+    prefix: str,
+    alias: str,
+    preferences: dict[str, Any],
+    creator_fields: dict[str, Any] | None = None,
+) -> tuple[str, str, str]:
+    """A new sandbox creator (`POST /_sandbox/creators`, with `creator_fields` such as its own
+    `post_cap`), connected through the OAuth flow as `alias` with these posting preferences:
+    (username, open_id, alias)."""
+    username, open_id = f"{prefix}_{index:03d}", f"{prefix}-open-id-{index:03d}"
+    creator = {"username": username, "nickname": f"{prefix} {index}", "open_id": open_id}
+    answer = requests.post(
+        f"{system.sandbox_url}/_sandbox/creators", json={**creator, **(creator_fields or {})}, timeout=10
+    )
+    answer.raise_for_status()
+    connected = system.connect(username, alias=alias)
+    if connected.status_code != 200:
+        raise RuntimeError(f"connecting {username} failed: {connected.status_code} {connected.text[:300]}")
+    requests.put(
+        f"{system.api_url}/accounts/{alias}/preferences", json=preferences, timeout=30
+    ).raise_for_status()
+    return username, open_id, alias
 
 
 def settle(system: EmbeddedSystem, timeout: float = 60.0, quiet_for: float = 0.5) -> None:
     """Until nothing is left to happen: no webhook pending, nothing scheduled in the sandbox, the
-    functions' queues empty, no handler run, for `quiet_for` seconds in a row."""
+    functions' queues empty, no schedule due, no handler run, for `quiet_for` seconds in a row."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # The cheap checks first: the list of webhook deliveries grows with every post.
         busy = (
             not system.rt.activity.quiet_for(quiet_for)
+            or not system.rt.queues_drained()
+            or system.rt.schedules_next_due() == 0.0
             or sandbox_get(system, "health")["scheduled"] > 0
             or any(d["state"] == "pending" for d in sandbox_get(system, "webhooks")["deliveries"])
-            or not system.rt.queues_drained()
         )
         if not busy:
             return

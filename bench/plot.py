@@ -159,7 +159,17 @@ def _resilience(results: dict[str, Any]) -> tuple[list[Bar], str]:
     res = results.get("resilience") or {}
     if not res:
         return [], ""
-    bad = ("lost", "duplicated", "cap_overshoots", "limiter_preventable_429")
+    bad = [
+        name
+        for name in (
+            "lost",
+            "duplicated",
+            "cap_overshoots",
+            "limiter_preventable_429",
+            "spam_risk_caused_by_posts_elsewhere",
+        )
+        if name in res
+    ]
     bars: list[Bar] = [
         ("published", float(res["published"]), GOOD),
         ("waiting", float(res["waiting"]), OTHER),
@@ -170,6 +180,33 @@ def _resilience(results: dict[str, Any]) -> tuple[list[Bar], str]:
         bars,
         f"{res['dropped']} posts, {res['config']['creators']} creators, cap {res['config']['daily_cap']}/24 h",
     )
+
+
+def _scale(results: dict[str, Any]) -> tuple[list[Bar], list[Line], str]:
+    scale = results.get("scale") or {}
+    ratios = scale.get("ratios") or {}
+    if not ratios:
+        return [], [], ""
+    names = {
+        "usd": "USD",
+        "wall_seconds": "wall time",
+        "cpu_seconds": "CPU time",
+        "tiktok_calls": "TikTok calls",
+        "dynamodb_read_units": "DynamoDB reads",
+        "dynamodb_write_units": "DynamoDB writes",
+    }
+    target = float(scale.get("targets", {}).get("per_post_ratio_at_most", 1.1))
+    bars: list[Bar] = [
+        (label, float(ratios[key]), GOOD if float(ratios[key]) <= target else OURS)
+        for key, label in names.items()
+        if ratios.get(key) is not None
+    ]
+    sizes = [str(s) for s in scale.get("config", {}).get("sizes", [])]
+    note = (
+        f"per post, {' vs '.join(sizes)} posts, {scale.get('config', {}).get('creators', '?')} creators; "
+        f"most written key {100 * float(scale.get('targets', {}).get('top_key_share') or 0):.2f}% of writes"
+    )
+    return bars, [("same per post", 1.0, BASELINE), (f"{target} target", target, WARN)], note
 
 
 def _targets(draw: ImageDraw.ImageDraw, origin: tuple[int, int], results: dict[str, Any]) -> None:
@@ -194,7 +231,7 @@ def _targets(draw: ImageDraw.ImageDraw, origin: tuple[int, int], results: dict[s
 
 
 def draw(results: dict[str, Any], out: Path) -> Path:
-    image = Image.new("RGB", (PANEL_W * COLUMNS, PANEL_H * 2 + 40), BACKGROUND)
+    image = Image.new("RGB", (PANEL_W * COLUMNS, PANEL_H * 3 + 40), BACKGROUND)
     pen = ImageDraw.Draw(image)
     machine = results.get("machine") or {}
     header = (
@@ -216,7 +253,17 @@ def draw(results: dict[str, Any], out: Path) -> Path:
     _bars(pen, at(3), title="USD per 1,000 posts (model)", bars=bars, unit="USD", note=note)
     bars, note = _resilience(results)
     _bars(pen, at(4), title="Resilience run (counts)", bars=bars, unit="posts", note=note)
-    _targets(pen, at(5), results)
+    bars, lines, note = _scale(results)
+    _bars(
+        pen,
+        at(5),
+        title="Scale: larger run / smaller, per post",
+        bars=bars,
+        unit="ratio",
+        lines=lines,
+        note=note,
+    )
+    _targets(pen, at(6), results)
     out.parent.mkdir(parents=True, exist_ok=True)
     image.save(out, "PNG")
     return out

@@ -8,9 +8,14 @@ Every figure is a count:
 - duplicated: extra posts for one object on our side, plus extra TikTok posts of the same bytes for the
   same account that TikTok published or received completely;
 - cap overshoots: per account, the most Direct Post inits TikTok saw in any 24-hour window (sandbox time)
-  beyond the account's daily cap;
+  beyond the account's daily cap, plus the inits TikTok refused because our own had already filled it;
 - limiter-preventable 429s: 429 answers from TikTok (the sandbox's per-path status counts) that the
-  fault injector did not produce, i.e. TikTok's own rate limits hit because ours let a call through.
+  fault injector did not produce, i.e. TikTok's own rate limits hit because ours let a call through;
+- spam_risk_too_many_posts init refusals caused by posts made elsewhere: meanwhile the creators post
+  public videos from "another app" (the sandbox's `POST /_sandbox/creators/<username>/videos`), which
+  TikTok counts in the same daily cap as ours (each creator's cap in the sandbox is the account's). Our
+  side sees them in `video.list` before a post takes its slot; TikTok must never have to refuse an init
+  because of them.
 """
 
 from __future__ import annotations
@@ -30,20 +35,26 @@ import requests
 from bench.cost import unique_clip
 from bench.harness import (
     Meter,
+    add_creator,
     log,
     quiet_stdout,
     running_system,
     sandbox_get,
     scan_table,
     synthesize,
+    table_name,
     tiktok_statuses,
 )
 from functions.post_status import TERMINAL
+from functions.posting.quota import posts_ledger
 from functions.settings import Env
 from local.embedded import EmbeddedSystem
+from local.runtime.lambdas import between_handler_runs
+from local.sandbox.errors import ApiError
 
 DAY = 86_400
 WAITING = frozenset({"WAITING_QUOTA", "SCHEDULED"})
+DIRECT_INIT_PATHS = ("/v2/post/publish/video/init/", "/v2/post/publish/content/init/")
 RATE_LIMITED_PATHS = (
     "/v2/post/publish/video/init/",
     "/v2/post/publish/creator_info/query/",
@@ -76,9 +87,15 @@ class ResilienceConfig:
     creators: int = 20
     daily_cap: int = 4
     seed: int = 20261125
-    timeout_seconds: float = 900.0  # a bound for a stuck run, far above the usual 5-7 min
+    timeout_seconds: float = 1500.0  # a bound for a stuck run, far above the usual 10 min
     rearm_seconds: float = 2.0
     faults: dict[str, Any] = field(default_factory=default_faults)
+    # Public videos each creator posts elsewhere, at seeded random times within the run's first
+    # `elsewhere_within_seconds` of virtual time.
+    elsewhere_per_creator: int = 2
+    elsewhere_within_seconds: float = 2 * DAY
+    # Also while one of the creator's posts holds a slot it has not used yet (PostsElsewhere).
+    elsewhere_while_slots_held: bool = False
 
 
 class _FaultCounter:
@@ -154,34 +171,143 @@ def _rearm_loop(system: EmbeddedSystem, faults: dict[str, Any], every: float, st
 
 
 def _add_creators(system: EmbeddedSystem, config: ResilienceConfig) -> list[tuple[str, str, str]]:
-    """(username, open_id, account alias) for each new creator, connected through the OAuth flow."""
-    found = []
-    for index in range(config.creators):
-        username = f"bench_creator_{index:02d}"
-        open_id = f"bench-open-id-{index:02d}"
-        answer = requests.post(
-            f"{system.sandbox_url}/_sandbox/creators",
-            json={"username": username, "nickname": f"Bench {index}", "open_id": open_id},
-            timeout=10,
+    """(username, open_id, account alias) for each new creator, connected through the OAuth flow. TikTok's
+    cap for the creator is the account's, so that what the creator posts elsewhere fills the same cap."""
+    preferences = {
+        "mode": "direct",
+        "privacy_level": "SELF_ONLY",
+        "caption": "resilience run",
+        "daily_post_cap": config.daily_cap,
+    }
+    return [
+        add_creator(
+            system,
+            index,
+            prefix="bench_creator",
+            alias=f"r{index:02d}",
+            preferences=preferences,
+            creator_fields={"post_cap": config.daily_cap},
         )
-        answer.raise_for_status()
-        alias = f"r{index:02d}"
-        connected = system.connect(username, alias=alias)
-        if connected.status_code != 200:
-            raise RuntimeError(
-                f"connecting {username} failed: {connected.status_code} {connected.text[:300]}"
+        for index in range(config.creators)
+    ]
+
+
+@dataclass
+class _Planned:
+    at: float  # virtual time
+    username: str
+    open_id: str
+    account: str
+    title: str
+
+
+class PostsElsewhere:
+    """The creators' public videos made elsewhere during the run, and TikTok's init refusals for the daily
+    cap (`refusals`: sandbox time, open_id; seen by wrapping the sandbox's Direct Post rules).
+
+    Each video is made when the virtual clock first moves past its planned time by a jump of the event
+    clock (every handler idle, no wait woken yet), for a creator none of whose posts holds a daily-cap slot
+    it has not used for an init yet: what the system promises is to count every post made elsewhere before
+    one of its posts takes (or renews) its slot. With `while_slots_held`, videos are also made while a post
+    holds such a slot, e.g. one that TikTok's rate limit sent to wait between its slot and its init."""
+
+    def __init__(self, system: EmbeddedSystem, planned: list[_Planned], *, while_slots_held: bool) -> None:
+        self.system = system
+        self.planned = sorted(planned, key=lambda p: p.at)
+        self.while_slots_held = while_slots_held
+        self.posted: dict[str, list[float]] = defaultdict(list)
+        self.postponed = 0  # jumps at which a due video waited for its creator's slots
+        self.refusals: list[tuple[float, str]] = []
+        self.lock = threading.Lock()
+        self._patch: Any = None
+
+    @classmethod
+    def plan(
+        cls, system: EmbeddedSystem, config: ResilienceConfig, creators: list[tuple[str, str, str]]
+    ) -> PostsElsewhere:
+        rng = random.Random(config.seed + 1)
+        start = system.clock.now()
+        planned = [
+            _Planned(
+                start + rng.uniform(0, config.elsewhere_within_seconds), username, open_id, alias, f"app {n}"
             )
-        preferences = {
-            "mode": "direct",
-            "privacy_level": "SELF_ONLY",
-            "caption": "resilience run",
-            "daily_post_cap": config.daily_cap,
-        }
-        requests.put(
-            f"{system.api_url}/accounts/{alias}/preferences", json=preferences, timeout=30
-        ).raise_for_status()
-        found.append((username, open_id, alias))
-    return found
+            for username, open_id, alias in creators
+            for n in range(config.elsewhere_per_creator)
+        ]
+        return cls(system, planned, while_slots_held=config.elsewhere_while_slots_held)
+
+    def _slot_held_unused(self, account: str, now: float) -> bool:
+        """Whether one of the account's posts holds a live daily-cap slot without a publish_id: it took
+        its slot (after reading video.list) and has not been created at TikTok yet."""
+        dynamodb = self.system.rt.in_process_client("dynamodb")
+        quota, posts = table_name(self.system, Env.QUOTA_TABLE), table_name(self.system, Env.POSTS_TABLE)
+        slots = dynamodb.query(
+            TableName=quota,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": posts_ledger(account)}},
+            ConsistentRead=True,
+        )["Items"]
+        for slot in slots:
+            holder = slot.get("holder", {}).get("S", "")
+            if float(slot.get("free_at", {}).get("N", "0")) <= now or holder.startswith("elsewhere:"):
+                continue
+            post = dynamodb.get_item(
+                TableName=posts, Key={"post_id": {"S": holder.split("#", 1)[0]}}, ConsistentRead=True
+            ).get("Item", {})
+            if post and "publish_id" not in post and post["status"]["S"] not in TERMINAL:
+                return True
+        return False
+
+    def on_advance(self, _seconds: float) -> None:
+        """A follower of the virtual clock: called as it moves, before any wait wakes."""
+        if not self.planned or not self.system.rt.activity.quiet_for(0.0):
+            return  # a handler's own sleep moved it: that post is in the middle of a step
+        with between_handler_runs():
+            now = self.system.clock.now()
+            with self.lock:
+                due = [p for p in self.planned if p.at <= now]
+            for video in due:
+                if not self.while_slots_held and self._slot_held_unused(video.account, now):
+                    self.postponed += 1
+                    continue
+                answer = requests.post(
+                    f"{self.system.sandbox_url}/_sandbox/creators/{video.username}/videos",
+                    json={"title": f"posted elsewhere: {video.title}", "privacy": "PUBLIC_TO_EVERYONE"},
+                    timeout=10,
+                )
+                answer.raise_for_status()
+                with self.lock:
+                    self.planned.remove(video)
+                    self.posted[video.open_id].append(float(answer.json()["create_time"]))
+
+    def install(self) -> None:
+        from local.sandbox import posting
+
+        if self.system.sandbox is None:
+            raise RuntimeError("the sandbox is not running")
+        rules = posting._direct_post_rules  # counted, not changed
+        clock = self.system.sandbox.clock
+        tracker = self
+
+        def counted(app: Any, creator: Any, *args: Any, **kwargs: Any) -> None:
+            try:
+                rules(app, creator, *args, **kwargs)
+            except ApiError as exc:
+                if exc.code == "spam_risk_too_many_posts":
+                    with tracker.lock:
+                        tracker.refusals.append((clock.now(), str(creator.open_id)))
+                raise
+
+        self._patch = mock.patch.object(posting, "_direct_post_rules", counted)
+        self._patch.start()
+        self.system.clock.on_advance.append(self.on_advance)
+
+    def uninstall(self) -> None:
+        if self.on_advance in self.system.clock.on_advance:
+            self.system.clock.on_advance.remove(self.on_advance)
+        if self._patch is not None:
+            self._patch.stop()
+            self._patch = None
 
 
 @dataclass
@@ -347,12 +473,38 @@ def _caps(
     }
 
 
+def _in_day_before(times: list[float], at: float) -> int:
+    return sum(1 for t in times if at - DAY < t <= at)
+
+
+def _cap_refusals(
+    config: ResilienceConfig, elsewhere: PostsElsewhere, inits: dict[str, list[float]]
+) -> dict[str, Any]:
+    """Each spam_risk_too_many_posts init refusal, by what filled TikTok's cap in the 24 hours before
+    it: our own accepted inits alone (our ledger let one post too many go), or with posts made elsewhere
+    (a post made elsewhere that our side did not count)."""
+    ours = caused_elsewhere = 0
+    examples: list[dict[str, Any]] = []
+    for at, open_id in elsewhere.refusals:
+        mine = _in_day_before(inits.get(open_id, []), at)
+        theirs = _in_day_before(elsewhere.posted.get(open_id, []), at)
+        if mine >= config.daily_cap:
+            ours += 1
+        else:
+            caused_elsewhere += 1
+        if len(examples) < 5:
+            examples.append({"open_id": open_id, "our_inits_in_24h": mine, "elsewhere_in_24h": theirs})
+    return {"ours": ours, "elsewhere": caused_elsewhere, "examples": examples}
+
+
 def analyse(
     system: EmbeddedSystem,
     config: ResilienceConfig,
     dropped: list[Dropped],
     records: dict[str, list[dict[str, Any]]],
     faults: _FaultCounter,
+    *,
+    elsewhere: PostsElsewhere,
 ) -> dict[str, Any]:
     mine = _our_side(dropped, records)
     statuses: Counter[str] = mine["statuses"]
@@ -360,6 +512,12 @@ def analyse(
     tiktok_duplicates, whole_duplicates, inits = _tiktok_side(sandbox_posts, dropped)
     by_account, timeline = _caps(config, dropped, records, inits)
     answered = tiktok_statuses(system)
+    refusals = _cap_refusals(config, elsewhere, inits)
+    init_403 = {
+        path: int(answered.get(path, Counter()).get("403", 0))
+        for path in DIRECT_INIT_PATHS
+        if answered.get(path, Counter()).get("403")
+    }
     limiter_429 = {
         path: by_status["429"] - faults.injected_429.get(path, 0)
         for path, by_status in sorted(answered.items())
@@ -382,7 +540,9 @@ def analyse(
             "extra_tiktok_posts_published_same_bytes_same_account": tiktok_duplicates,
             "extra_tiktok_posts_received_whole_same_bytes_same_account": whole_duplicates,
         },
-        "cap_overshoots": sum(v["beyond_cap"] for v in by_account.values()),
+        # Beyond the cap in TikTok's view, plus the inits TikTok refused because our own posts had already
+        # filled the cap: TikTok's cap here is the account's, so it stops what it would otherwise count.
+        "cap_overshoots": sum(v["beyond_cap"] for v in by_account.values()) + refusals["ours"],
         "cap_by_account": by_account,
         "cap_worst_account_timeline": timeline,
         "limiter_preventable_429": sum(max(0, v) for v in limiter_429.values()),
@@ -391,6 +551,14 @@ def analyse(
         "tiktok_cap_refusals_403": sum(
             1 for p in sandbox_posts if p.get("fail_reason") == "spam_risk_too_many_posts"
         ),
+        "posts_made_elsewhere": sum(len(v) for v in elsewhere.posted.values()),
+        "posts_made_elsewhere_not_made": len(elsewhere.planned),
+        "posts_made_elsewhere_postponed": elsewhere.postponed,
+        "init_refusals_403_by_path": init_403,
+        "spam_risk_init_refusals": len(elsewhere.refusals),
+        "spam_risk_init_refusals_caused_by_ours": refusals["ours"],
+        "spam_risk_caused_by_posts_elsewhere": refusals["elsewhere"],
+        "spam_risk_init_refusal_examples": refusals["examples"],
         "injected": {
             "429": dict(faults.injected_429),
             "5xx": dict(faults.injected_5xx),
@@ -417,9 +585,12 @@ def run(config: ResilienceConfig, cdk_out: Path | None = None) -> dict[str, Any]
         running_system(cdk_out=cdk_out, env=env, sandbox_config={"seed": config.seed}) as (system, events),
     ):
         patches = faults.install(system)
+        elsewhere: PostsElsewhere | None = None
         try:
             creators = _add_creators(system, config)
             log(f"  resilience: {len(creators)} creators connected ({time.monotonic() - started:.0f} s)")
+            elsewhere = PostsElsewhere.plan(system, config, creators)
+            elsewhere.install()
             rearm = threading.Thread(
                 target=_rearm_loop, args=(system, config.faults, config.rearm_seconds, stop), daemon=True
             )
@@ -430,29 +601,29 @@ def run(config: ResilienceConfig, cdk_out: Path | None = None) -> dict[str, Any]
             stop.set()
             rearm.join(timeout=10)
             requests.delete(f"{system.sandbox_url}/_sandbox/faults", timeout=10)
-            result = analyse(system, config, dropped, records, faults)
+            result = analyse(system, config, dropped, records, faults, elsewhere=elsewhere)
             result["virtual_clock_jumps"] = events.jumps
         finally:
             stop.set()
+            if elsewhere is not None:
+                elsewhere.uninstall()
             for patch in patches:
                 patch.stop()
     result["wall_seconds"] = round(time.monotonic() - started, 1)
-    result["targets"] = {
-        "lost": 0,
-        "duplicated": 0,
-        "cap_overshoots": 0,
-        "limiter_preventable_429": 0,
-        "met": result["lost"] == 0
-        and result["duplicated"] == 0
-        and result["cap_overshoots"] == 0
-        and result["limiter_preventable_429"] == 0,
-    }
+    targets = (
+        "lost",
+        "duplicated",
+        "cap_overshoots",
+        "limiter_preventable_429",
+        "spam_risk_caused_by_posts_elsewhere",
+    )
+    result["targets"] = dict.fromkeys(targets, 0) | {"met": all(result[name] == 0 for name in targets)}
     return result
 
 
 def measure(workdir: Path, quick: bool = False) -> dict[str, Any]:
     config = (
-        ResilienceConfig(posts=40, creators=5, daily_cap=3, timeout_seconds=180)
+        ResilienceConfig(posts=40, creators=5, daily_cap=3, timeout_seconds=300)
         if quick
         else ResilienceConfig()
     )

@@ -4,7 +4,7 @@
     python -m bench.run --quick           # smaller sizes and counts, for development (about 3 minutes)
     python -m bench.run --only upload,memory
 
-Sections (see bench/README.md): upload, memory, coldstart, cost, resilience. Each figure is a ratio to a
+Sections (see bench/README.md): upload, memory, coldstart, cost, scale, resilience, repair. Each figure is a ratio to a
 baseline measured in the same run, or a count; nothing here asserts a timing. A section that fails is
 recorded under "errors" and the others still run; the exit status is 1 when a section failed, 0
 otherwise (targets missed are reported, not exit codes).
@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.servers import REPO
 
-SECTIONS = ("coldstart", "upload", "memory", "cost", "resilience")
+SECTIONS = ("coldstart", "upload", "memory", "cost", "scale", "resilience", "repair")
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
@@ -130,11 +130,69 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             "value": direct["tiktok_calls_per_post"],
             "met": cost["targets"]["met_tiktok_calls"],
         }
+    repair = results.get("repair")
+    if repair:
+        out["repair_vs_plain_transcode_>=0.9"] = {
+            "value": repair["repair_vs_baseline_min"],
+            "met": repair["met"],
+        }
+        out["repair_memory_flat"] = {
+            "value": repair["memory"]["long_vs_short"],
+            "met": repair["memory"]["met"],
+        }
+    scale = results.get("scale")
+    if scale:
+        bound = scale["targets"]["per_post_ratio_at_most"]
+        for name, met in scale["targets"]["flat"].items():
+            out[f"scale_{name}_per_post_ratio_<={bound}"] = {"value": scale["ratios"][name], "met": met}
+        out["scale_top_key_share_<=1/creators"] = {
+            "value": scale["targets"]["top_key_share"],
+            "met": scale["targets"]["met_no_hot_key"],
+        }
     res = results.get("resilience")
     if res:
-        for name in ("lost", "duplicated", "cap_overshoots", "limiter_preventable_429"):
-            out[f"resilience_{name}_==0"] = {"value": res[name], "met": res[name] == 0}
+        names = ("lost", "duplicated", "cap_overshoots", "limiter_preventable_429")
+        for name in (*names, "spam_risk_caused_by_posts_elsewhere"):
+            if name in res:
+                out[f"resilience_{name}_==0"] = {"value": res[name], "met": res[name] == 0}
     return out
+
+
+def _sections(args: argparse.Namespace, wanted: set[str], results: dict[str, Any], workdir: Path) -> None:
+    if wanted & {"coldstart", "cost", "scale", "resilience"}:
+        from bench.harness import synthesize
+
+        log("[bench] synthesizing the CDK app ...")
+        synthesize(workdir / "cdk-default")
+    if "coldstart" in wanted:
+        from bench import coldstart
+
+        runs, runs_off = (2, 2) if args.quick else (7, 5)
+        _section(
+            results,
+            "coldstart",
+            lambda: coldstart.measure(workdir / "cdk-default", runs, runs_off, log=log),
+        )
+    if wanted & {"upload", "memory"}:
+        _upload_and_memory(args, wanted, results)
+    if "cost" in wanted:
+        from bench import cost
+
+        _section(results, "cost", lambda: cost.measure(workdir, per_kind=1 if args.quick else 3))
+    if "scale" in wanted:
+        from bench import scale
+
+        sizes = tuple(int(n) for n in args.scale_sizes.split(",")) if args.scale_sizes else None
+        _section(results, "scale", lambda: scale.measure(workdir, quick=args.quick, sizes=sizes))
+    if "resilience" in wanted:
+        from bench import resilience
+
+        _section(results, "resilience", lambda: resilience.measure(workdir, quick=args.quick))
+    if "repair" in wanted:
+        from bench import repair
+
+        rounds = 2 if args.quick else 3
+        _section(results, "repair", lambda: repair.measure(quick=args.quick, log=log, rounds=rounds))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -145,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.json")
     parser.add_argument("--no-plot", action="store_true")
+    parser.add_argument(
+        "--scale-sizes", default="", help="posts of the scale section's runs, e.g. 100,300 (default 100,1000)"
+    )
     args = parser.parse_args(argv)
     wanted = {s.strip() for s in args.only.split(",") if s.strip()}
     unknown = wanted - set(SECTIONS)
@@ -164,30 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="tiktok-bench-work-"))
     started = time.monotonic()
     try:
-        if wanted & {"coldstart", "cost", "resilience"}:
-            from bench.harness import synthesize
-
-            log("[bench] synthesizing the CDK app ...")
-            synthesize(workdir / "cdk-default")
-        if "coldstart" in wanted:
-            from bench import coldstart
-
-            runs, runs_off = (2, 2) if args.quick else (7, 5)
-            _section(
-                results,
-                "coldstart",
-                lambda: coldstart.measure(workdir / "cdk-default", runs, runs_off, log=log),
-            )
-        if wanted & {"upload", "memory"}:
-            _upload_and_memory(args, wanted, results)
-        if "cost" in wanted:
-            from bench import cost
-
-            _section(results, "cost", lambda: cost.measure(workdir, per_kind=1 if args.quick else 3))
-        if "resilience" in wanted:
-            from bench import resilience
-
-            _section(results, "resilience", lambda: resilience.measure(workdir, quick=args.quick))
+        _sections(args, wanted, results, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     results["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,8 +1,10 @@
 """The resilience run in small (bench/resilience.py has the full one): posts across creators while
 TikTok answers 5xx and 429 and drops connections mid-chunk and after a stored chunk, every webhook
-arrives twice, and a daily cap of two makes half the posts wait a day (virtual time). Whatever happens,
-no post is lost or published twice, no account's cap is overshot in any 24 hours of TikTok's view, and
-TikTok never has to refuse a call our own limiter should have held back. Counts only, never timings."""
+arrives twice, a daily cap of two makes half the posts wait a day (virtual time), and the creators post
+public videos from another app meanwhile, which fill the same cap. Whatever happens, no post is lost or
+published twice, no account's cap is overshot in any 24 hours of TikTok's view, TikTok never has to
+refuse a call our own limiter should have held back, and never refuses an init because of a video the
+creator posted elsewhere. Counts only, never timings."""
 
 from __future__ import annotations
 
@@ -10,14 +12,22 @@ from typing import Any
 
 import pytest
 
-from bench.resilience import ResilienceConfig, run
+from bench.resilience import DAY, ResilienceConfig, run
 
 POSTS = 12
 
 
 @pytest.fixture(scope="module")
 def outcome() -> dict[str, Any]:
-    config = ResilienceConfig(posts=POSTS, creators=3, daily_cap=2, seed=20261125, timeout_seconds=75)
+    config = ResilienceConfig(
+        posts=POSTS,
+        creators=3,
+        daily_cap=2,
+        seed=20261125,
+        timeout_seconds=75,
+        elsewhere_per_creator=1,
+        elsewhere_within_seconds=2 * DAY,
+    )
     return run(config)
 
 
@@ -52,4 +62,13 @@ def test_tiktok_never_rate_limits_a_call_our_limiter_let_through(outcome: dict[s
         outcome["limiter_preventable_429_by_path"],
         outcome["tiktok_answers_by_path"],
         outcome["injected"]["429"],
+    )
+
+
+def test_tiktok_never_refuses_an_init_because_of_a_video_posted_elsewhere(outcome: dict[str, Any]) -> None:
+    assert outcome["posts_made_elsewhere"] > 0, outcome["posts_made_elsewhere_not_made"]
+    assert outcome["spam_risk_caused_by_posts_elsewhere"] == 0, (
+        outcome["spam_risk_init_refusal_examples"],
+        outcome["init_refusals_403_by_path"],
+        _summary(outcome),
     )
