@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from functions.accounts.scopes import VIDEO_LIST_SCOPE
-from functions.posting.public_video import match_public_video
+from functions.posting.public_video import BEFORE_INIT_SECONDS, match_public_video
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
 if TYPE_CHECKING:
@@ -29,10 +29,18 @@ if TYPE_CHECKING:
 LINK_SEARCH_DELAYS = (60, 600, 3600, 6 * 3600)
 SEARCH_PAGES = 3  # newest first: the post is among the latest few dozen videos
 PUBLIC = "PUBLIC_TO_EVERYONE"
+CLAIM_MARGIN_SECONDS = 3600
 
 
 def link_state(state: str, why: str, **details: Any) -> dict[str, Any]:
     return {"state": state, "why": why, **details}
+
+
+def plan_fields(plan: dict[str, Any]) -> dict[str, Any]:
+    """The post's after-publishing plan, and the time of its next snapshot as the key of the sparse index
+    that finds an account's due snapshots (absent once none is left)."""
+    due = plan.get("snapshots_due") or []
+    return {"after_publish": plan, "next_snapshot_at": min(due) if due else None}
 
 
 def _public_expected(post: dict[str, Any]) -> bool:
@@ -67,7 +75,7 @@ def on_published(w: Wiring, post: dict[str, Any], schedules: Schedules) -> None:
     completed_at = completed_time(post)
     due = [completed_at + age for age in w.settings.snapshot_ages]
     plan = {"planned_at": now, "completed_at": completed_at, "snapshots_due": due}
-    _record(w, post_id, {"after_publish": plan, "public_link": link_state("searching", "looking for it")})
+    _record(w, post_id, {**plan_fields(plan), "public_link": link_state("searching", "looking for it")})
     # TikTok named the public video: it is listed already, so it is asked for at once.
     first = now + (1 if post.get("tiktok_post_ids") else LINK_SEARCH_DELAYS[0])
     schedules.once(schedules.name("link", post_id, "0"), first, _event("link", post_id, 0))
@@ -167,7 +175,7 @@ def _search(w: Wiring, account_id: str, token: str, post: dict[str, Any]) -> dic
     from functions.tiktok.display import list_videos  # noqa: PLC0415 - pydantic models: this path only
 
     init_at, completed_at = init_time(post), completed_time(post)
-    claimed = _claimed(w, account_id, post["post_id"])
+    claimed = _claimed(w, account_id, post["post_id"], init_at)
     caption = str(
         (post.get("settings") or {}).get("caption") or (post.get("settings") or {}).get("title") or ""
     )
@@ -192,10 +200,13 @@ def _search(w: Wiring, account_id: str, token: str, post: dict[str, Any]) -> dic
     return link_state("not_listed", "not among the creator's public videos (yet)")
 
 
-def _claimed(w: Wiring, account_id: str, post_id: str) -> set[str]:
-    """Video ids other posts of the account already own."""
+def _claimed(w: Wiring, account_id: str, post_id: str, init_at: int) -> set[str]:
+    """Video ids other posts of the account already own, among those a candidate could be: a video TikTok
+    created after `init_at - BEFORE_INIT_SECONDS` belongs to a post published after that (an hour of
+    margin for the clocks)."""
+    since = init_at - BEFORE_INIT_SECONDS - CLAIM_MARGIN_SECONDS
     return {
         str(p["video_id"])
-        for p in w.posts.list_by_account(account_id, limit=200)
+        for p in w.posts.published_since(account_id, since)
         if p.get("video_id") and p["post_id"] != post_id
     }

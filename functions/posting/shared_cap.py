@@ -38,7 +38,8 @@ def hold_posts_made_elsewhere(w: Wiring, account: Account, now: int) -> int:
         # Our own slots still keep our posts within the cap; TikTok's answer to the init decides the rest.
         LOG.warning("could not list the creator's recent videos: %s", exc.code)
         return 0
-    ours = w.posts.list_by_account(account.account_id, limit=200)
+    # A video TikTok created in the last 24 hours that is ours was published by us since then.
+    ours = w.posts.published_since(account.account_id, now - DAY - INIT_MARGIN_SECONDS)
     elsewhere = [v for v in recent if not _is_ours(v, ours)]
     key = posts_ledger(account.account_id)
     for video in elsewhere:

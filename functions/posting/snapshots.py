@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from functions.posting.after_publish import plan_fields
 from functions.tiktok.display import MAX_COUNT, STATS_SCOPE, creator_stats, query_videos
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
@@ -72,11 +73,10 @@ def _due_with(w: Wiring, post: dict[str, Any]) -> list[dict[str, Any]]:
     """The post and the account's other posts with a snapshot due within BATCH_WINDOW (up to 20 in all)."""
     horizon = w.now() + BATCH_WINDOW
     batch = [post]
-    for other in w.posts.list_by_account(post["account_id"], limit=200):
+    for other in w.posts.snapshots_due_by(post["account_id"], horizon, limit=MAX_COUNT + 1):
         if len(batch) == MAX_COUNT:
             break
-        due = (other.get("after_publish") or {}).get("snapshots_due") or []
-        if other["post_id"] != post["post_id"] and other.get("video_id") and any(d <= horizon for d in due):
+        if other["post_id"] != post["post_id"] and other.get("video_id"):
             batch.append(other)
     return batch
 
@@ -88,11 +88,7 @@ def _record(w: Wiring, post: dict[str, Any], video: Video) -> dict[str, Any]:
     age = now - int(plan.get("completed_at") or now)
     snapshot = {"at": now, "age_seconds": age, **video.numbers()}
     history = [*(post.get("metrics_history") or []), snapshot]
-    fields = {
-        "metrics": snapshot,
-        "metrics_history": history,
-        "after_publish": {**plan, "snapshots_due": due},
-    }
+    fields = {"metrics": snapshot, "metrics_history": history, **plan_fields({**plan, "snapshots_due": due})}
     w.posts.update_fields(post["post_id"], fields, now)
     line = {"post_id": post["post_id"], "account_id": post["account_id"], "video_id": video.id, **snapshot}
     w.event_bus.publish("Post Metrics Updated", line)
@@ -101,7 +97,7 @@ def _record(w: Wiring, post: dict[str, Any], video: Video) -> dict[str, Any]:
 
 def _end(w: Wiring, post: dict[str, Any], why: str) -> None:
     plan = {**(post.get("after_publish") or {}), "snapshots_due": []}
-    w.posts.update_fields(post["post_id"], {"after_publish": plan, "snapshots_ended": why}, w.now())
+    w.posts.update_fields(post["post_id"], {**plan_fields(plan), "snapshots_ended": why}, w.now())
 
 
 def _write_lines(w: Wiring, lines: list[dict[str, Any]]) -> None:

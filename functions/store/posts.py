@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.post_status import TERMINAL, status_rank
+from functions.post_status import TERMINAL, PostStatus, status_rank
 from functions.store.dynamo_values import from_item, to_item
 from functions.store.errors import NotFoundError
 from functions.store.expressions import Expression
@@ -17,10 +17,24 @@ from functions.store.table import TableStore
 
 PUBLISH_ID_INDEX = "by_publish_id"
 ACCOUNT_INDEX = "by_account"
+# Sparse indexes: published posts by when they were published, posts by their next snapshot's time.
+PUBLISHED_INDEX = "by_account_published"
+SNAPSHOT_DUE_INDEX = "by_account_snapshot_due"
 # Written only by the methods that keep their rules: keys and index keys, status (transition),
-# publish_id (set_publish_id), history (appended by transition), updated_at (every write).
+# publish_id (set_publish_id), history (appended by transition), published_at (transition to
+# PUBLISH_COMPLETE), updated_at (every write).
 PROTECTED_FIELDS = frozenset(
-    {"post_id", "account_id", "created_at", "updated_at", "status", "status_rank", "history", "publish_id"}
+    {
+        "post_id",
+        "account_id",
+        "created_at",
+        "updated_at",
+        "status",
+        "status_rank",
+        "history",
+        "publish_id",
+        "published_at",
+    }
 )
 MAX_LIST_LIMIT = 1000
 
@@ -44,6 +58,8 @@ def _status_change(status: str, now: int, note: str) -> Expression:
     """The new status, its rank and a history entry for it, in one update expression."""
     expr = Expression()
     expr.set("status", status).set("status_rank", status_rank(status)).set("updated_at", now)
+    if status == PostStatus.PUBLISH_COMPLETE:
+        expr.set("published_at", now)
     history = expr.name("history")
     entry = expr.value([{"at": now, "status": status, "note": note}])
     expr.set_raw(f"{history} = list_append(if_not_exists({history}, {expr.value([])}), {entry})")
@@ -106,19 +122,47 @@ class PostStore(TableStore):
         self, account_id: str, status: str | None = None, limit: int = 50
     ) -> list[dict[str, Any]]:
         """The account's posts, newest first, optionally only those in `status`."""
-        if not 1 <= limit <= MAX_LIST_LIMIT:
-            raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
         expr = Expression()
-        params: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": ACCOUNT_INDEX,
-            "KeyConditionExpression": f"{expr.name('account_id')} = {expr.value(account_id)}",
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
+        key = f"{expr.name('account_id')} = {expr.value(account_id)}"
+        where = None
         if status is not None:
             status_rank(status)
-            params["FilterExpression"] = f"{expr.name('status')} = {expr.value(status)}"
+            where = f"{expr.name('status')} = {expr.value(status)}"
+        return self._query(ACCOUNT_INDEX, expr, key, limit=limit, newest_first=True, where=where)
+
+    def published_since(self, account_id: str, since: int, limit: int = 200) -> list[dict[str, Any]]:
+        """The account's posts published at or after `since`, newest first."""
+        expr = Expression()
+        key = f"{expr.name('account_id')} = {expr.value(account_id)} AND {expr.name('published_at')} >= {expr.value(since)}"
+        return self._query(PUBLISHED_INDEX, expr, key, limit=limit, newest_first=True)
+
+    def snapshots_due_by(self, account_id: str, until: int, limit: int = 20) -> list[dict[str, Any]]:
+        """The account's posts whose next snapshot is due at or before `until`, the earliest first."""
+        expr = Expression()
+        key = f"{expr.name('account_id')} = {expr.value(account_id)} AND {expr.name('next_snapshot_at')} <= {expr.value(until)}"
+        return self._query(SNAPSHOT_DUE_INDEX, expr, key, limit=limit, newest_first=False)
+
+    def _query(
+        self,
+        index: str,
+        expr: Expression,
+        key: str,
+        *,
+        limit: int,
+        newest_first: bool,
+        where: str | None = None,
+    ) -> list[dict[str, Any]]:
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIST_LIMIT}")
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": index,
+            "KeyConditionExpression": key,
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if where is not None:
+            params["FilterExpression"] = where
         params.update(expr.params(update=False))
         posts: list[dict[str, Any]] = []
         while len(posts) < limit:

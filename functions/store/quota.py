@@ -31,6 +31,13 @@ def slot_key(index: int) -> str:
     return f"{SLOT_PREFIX}{index:02d}"
 
 
+def _spread(indexes: list[int], holder: str) -> list[int]:
+    if not indexes:
+        return []
+    start = zlib.crc32(holder.encode()) % len(indexes)
+    return indexes[start:] + indexes[:start]
+
+
 @dataclass(frozen=True)
 class Reserved:
     ledger_key: str
@@ -90,13 +97,15 @@ class SlotLedger(TableStore):
                 if renewed is not None:
                     return renewed
                 continue  # released or expired meanwhile: look again
-            free = [i for i in range(capacity) if i not in slots or slots[i].free_at <= now]
-            if not free:
+            expired = [i for i in range(capacity) if i in slots and slots[i].free_at <= now]
+            unused = [i for i in range(capacity) if i not in slots]
+            if not expired and not unused:
                 return Full(ledger_key, min(slots[i].free_at for i in range(capacity)))
-            # Start where the holder's hash points, so concurrent callers spread over the free slots
-            # instead of all fighting over the first one.
-            start = zlib.crc32(holder.encode()) % len(free)
-            for index in free[start:] + free[:start]:
+            # Expired slots first: a ledger grows only to the most reservations live at once, so reading
+            # it costs as much as the load, not as much as its capacity (600 for a 600-a-minute budget).
+            # Within each group, start where the holder's hash points, so concurrent callers spread over
+            # the free slots instead of all fighting over the first one.
+            for index in _spread(expired, holder) + _spread(unused, holder):
                 if self._take(ledger_key, index, holder, now, until):
                     return Reserved(ledger_key, slot_key(index), until)
         # Every free slot seen went to someone else, round after round: report the ledger as full.

@@ -198,7 +198,7 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         table("quota", QUERY, UPDATE),
         # The creator's public videos posted elsewhere hold daily-cap slots too (video.list).
         ACCESS_TOKENS,
-        table("posts", "Query@by_account"),
+        table("posts", "Query@by_account_published"),  # which of those videos are ours
     ),
     _spec(
         "init_post",
@@ -249,7 +249,8 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         "After publishing: the public post's link and its numbers over time (EventBridge Scheduler)",
         ACCESS_TOKENS,
         RATE_BUDGET,
-        table("posts", GET, UPDATE, "Query@by_account"),
+        # Videos other posts own (the link search); the account's other due snapshots (one batch).
+        table("posts", GET, UPDATE, "Query@by_account_published", "Query@by_account_snapshot_due"),
         EVENTS,
         METRICS_WRITE,
         SCHEDULE,

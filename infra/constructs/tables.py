@@ -55,6 +55,18 @@ class Tables(Construct):
             partition_key=ddb.Attribute(name="account_id", type=S),
             sort_key=ddb.Attribute(name="created_at", type=N),
         )
+        # Sparse: only published posts, and posts with a snapshot to take. A read through them is as
+        # large as the account's recent work, not its whole history (bench/README.md, "scale").
+        self.posts.add_global_secondary_index(
+            index_name="by_account_published",
+            partition_key=ddb.Attribute(name="account_id", type=S),
+            sort_key=ddb.Attribute(name="published_at", type=N),
+        )
+        self.posts.add_global_secondary_index(
+            index_name="by_account_snapshot_due",
+            partition_key=ddb.Attribute(name="account_id", type=S),
+            sort_key=ddb.Attribute(name="next_snapshot_at", type=N),
+        )
         self.quota = self._table("Quota", "pk", sort_key="sk")
         self.idempotency = self._table("Idempotency", "id", ttl="expiration")
 

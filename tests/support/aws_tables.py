@@ -25,6 +25,8 @@ TABLES: dict[str, dict[str, Any]] = {
         "indexes": {
             "by_publish_id": [("publish_id", _S, "HASH")],
             "by_account": [("account_id", _S, "HASH"), ("created_at", _N, "RANGE")],
+            "by_account_published": [("account_id", _S, "HASH"), ("published_at", _N, "RANGE")],
+            "by_account_snapshot_due": [("account_id", _S, "HASH"), ("next_snapshot_at", _N, "RANGE")],
         },
         "ttl": None,
     },

@@ -266,6 +266,37 @@ def test_list_by_account_checks_arguments(store: PostStore) -> None:
         store.list_by_account("alice", status="nope")
 
 
+def test_published_since_reads_only_posts_published_in_the_window(store: PostStore) -> None:
+    """The index holds published posts only, by when they were published, whatever their creation."""
+    store.create(new_post("old", created_at=NOW - 10 * 86_400), NOW - 10 * 86_400)
+    store.transition("old", "PUBLISH_COMPLETE", now=NOW - 5 * 86_400)
+    store.create(new_post("scheduled", created_at=NOW - 9 * 86_400), NOW - 9 * 86_400)
+    store.transition("scheduled", "PUBLISH_COMPLETE", now=NOW - 60)  # created long ago, published now
+    store.create(new_post("failed"), NOW)
+    store.transition("failed", "FAILED", now=NOW)
+    store.create(new_post("waiting"), NOW)
+    store.create(new_post("bobs", account_id="bob"), NOW)
+    store.transition("bobs", "PUBLISH_COMPLETE", now=NOW)
+    assert get(store, "scheduled")["published_at"] == NOW - 60
+    assert "published_at" not in get(store, "failed")
+    assert [p["post_id"] for p in store.published_since("alice", NOW - 86_400)] == ["scheduled"]
+    assert [p["post_id"] for p in store.published_since("alice", NOW - 6 * 86_400)] == ["scheduled", "old"]
+    with pytest.raises(ValueError, match="cannot be set"):
+        store.update_fields("failed", {"published_at": NOW}, NOW)
+
+
+def test_snapshots_due_by_finds_the_posts_whose_next_snapshot_is_due(store: PostStore) -> None:
+    for i, due in enumerate((NOW + 100, NOW + 400, None, NOW - 50)):
+        store.create(new_post(f"a{i}"), NOW)
+        if due is not None:
+            store.update_fields(f"a{i}", {"next_snapshot_at": due}, NOW)
+    assert [p["post_id"] for p in store.snapshots_due_by("alice", NOW + 300)] == ["a3", "a0"]
+    assert [p["post_id"] for p in store.snapshots_due_by("alice", NOW + 300, limit=1)] == ["a3"]
+    store.update_fields("a3", {"next_snapshot_at": None}, NOW)  # none left: out of the index
+    assert [p["post_id"] for p in store.snapshots_due_by("alice", NOW + 300)] == ["a0"]
+    assert store.snapshots_due_by("bob", NOW + 300) == []
+
+
 def test_posts_come_out_as_plain_json(store: PostStore) -> None:
     store.create(new_post(), NOW)
     store.transition("p1", "UPLOADING", now=NOW + 1, fields={"upload": {"acked": 10_000_000, "ratio": 0.5}})

@@ -268,3 +268,16 @@ def test_hold_until_moves_a_holders_slot_later_never_earlier(tables: dict[str, s
     assert ledger.hold_until(key, "p1", 1200, now=1020)  # already later: kept
     assert ledger.usage(key, 1400, 2) == (1, 1500)
     assert not ledger.hold_until(key, "nobody", 2000, now=1020)
+
+
+def test_an_expired_slot_is_reused_before_a_new_one_is_made(
+    ledger: SlotLedger, dynamodb: Any, tables: dict[str, str]
+) -> None:
+    """A 600-a-minute budget used a few times a minute stays a few items: every reservation reads them all."""
+    for minute in range(20):
+        for n in range(2):
+            taken = ledger.reserve(
+                KEY, capacity=600, window_seconds=60, holder=f"req-{minute}-{n}", now=NOW + minute * 61
+            )
+            assert isinstance(taken, Reserved)
+    assert len(slot_items(dynamodb, tables["quota"])) == 2
