@@ -10,7 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from functions import wiring
 from functions.accounts.connect import NotConnected
-from functions.handlers.web.connect import connected, cookie_from, not_connected, secure_cookie, to_tiktok
+from functions.handlers.web.connect import connected, not_connected, to_tiktok
+from functions.handlers.web.state_cookie import cookie_from, secure_cookie
 from functions.observability import logger, metrics, tracer
 from functions.settings import settings
 

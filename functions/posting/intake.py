@@ -23,7 +23,13 @@ from functions.posting.manifest import (
     parse_manifest,
     resolve_media_key,
 )
-from functions.posting.records import failed_post, new_post, post_id_for_object, post_id_for_request
+from functions.posting.records import (
+    PostOrigin,
+    failed_post,
+    new_post,
+    post_id_for_object,
+    post_id_for_request,
+)
 from functions.store.errors import InvalidJsonError, NotFoundError, ObjectTooLargeError
 
 if TYPE_CHECKING:
@@ -79,17 +85,10 @@ class PostIntake:
             return Intake(None, note="a photo: photos are posted through a manifest")
         post_id = post_id_for_object(bucket, key, version_id)
 
+        origin = PostOrigin(post_id, account_id, "s3", bucket, key)
+
         def record(manifest: PostManifest | None, media_keys: list[str]) -> dict[str, Any]:
-            post = new_post(
-                post_id=post_id,
-                account_id=account_id,
-                source="s3",
-                bucket=bucket,
-                origin_key=key,
-                manifest=manifest,
-                media_keys=media_keys,
-                now=now,
-            )
+            post = new_post(origin, manifest=manifest, media_keys=media_keys, now=now)
             post["media"]["origin_version_id"] = version_id
             return post
 
@@ -136,14 +135,7 @@ class PostIntake:
         check_publish_at(manifest, now)
         keys = [resolve_media_key("", name, account_id) for name in manifest.media_keys()]
         post = new_post(
-            post_id=post_id,
-            account_id=account_id,
-            source="api",
-            bucket=bucket,
-            origin_key=None,
-            manifest=manifest,
-            media_keys=keys,
-            now=now,
+            PostOrigin(post_id, account_id, "api", bucket, None), manifest=manifest, media_keys=keys, now=now
         )
         try:
             self._account(account_id)

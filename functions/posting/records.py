@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,17 +27,23 @@ def post_id_for_request(account_id: str, manifest: dict[str, Any]) -> str:
     return hashlib.sha256(f"api\n{account_id}\n{canonical}".encode()).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class PostOrigin:
+    """Where a post came from: its id and account, the intake (`s3` or `api`), the bucket of its media
+    and, for an S3 drop, the key that was dropped."""
+
+    post_id: str
+    account_id: str
+    source: str
+    bucket: str
+    origin_key: str | None
+
+
 def new_post(
-    *,
-    post_id: str,
-    account_id: str,
-    source: str,
-    bucket: str,
-    origin_key: str | None,
-    manifest: PostManifest | None,
-    media_keys: list[str],
-    now: int,
+    origin: PostOrigin, *, manifest: PostManifest | None, media_keys: list[str], now: int
 ) -> dict[str, Any]:
+    post_id, account_id, source = origin.post_id, origin.account_id, origin.source
+    bucket, origin_key = origin.bucket, origin.origin_key
     item: dict[str, Any] = {
         "post_id": post_id,
         "account_id": account_id,

@@ -52,10 +52,15 @@ class VideoFacts:
 
 
 @dataclass(frozen=True)
-class VideoRepairPlan:
+class RepairPlan:
     needed: bool
-    """False: the video already follows TikTok's rules; there is nothing to repair."""
+    """False: the media already follows TikTok's rules; there is nothing to repair."""
     changes: tuple[Change, ...]
+    """What the repair changes, in the words the post record shows."""
+
+
+@dataclass(frozen=True)
+class VideoRepairPlan(RepairPlan):
     container: str
     """The output container: "mp4" or "webm" (the source's when nothing is needed)."""
     codec: str
@@ -77,9 +82,7 @@ class VideoRepairPlan:
 
 
 @dataclass(frozen=True)
-class PhotoRepairPlan:
-    needed: bool
-    changes: tuple[Change, ...]
+class PhotoRepairPlan(RepairPlan):
     source_format: str
     width: int
     """Target width of the pixels as stored in the source (before its EXIF orientation is applied)."""

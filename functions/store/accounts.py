@@ -122,16 +122,9 @@ class AccountStore(TableStore):
         """The account TikTok knows by `open_id` (webhooks name the user this way)."""
         if not open_id:
             return None
-        page = self._db.query(
-            TableName=self.table,
-            IndexName=OPEN_ID_INDEX,
-            KeyConditionExpression="open_id = :o",
-            ExpressionAttributeValues={":o": {"S": open_id}},
-        )
-        # The index only finds the key; the consistent read gives the current item whatever the
-        # index projects, and drops an entry whose account has just been replaced.
-        for entry in page.get("Items", []):
-            account = self.get(entry["account_id"]["S"])
+        # The consistent read drops an entry whose account has just been replaced.
+        for account_id in self._keys_by_index(OPEN_ID_INDEX, "open_id", open_id, "account_id"):
+            account = self.get(account_id)
             if account is not None and account.open_id == open_id:
                 return account
         return None

@@ -105,15 +105,8 @@ class PostStore(TableStore):
         """The post TikTok knows by `publish_id` (webhooks and status fetches name it so)."""
         if not publish_id:
             return None
-        page = self._db.query(
-            TableName=self.table,
-            IndexName=PUBLISH_ID_INDEX,
-            KeyConditionExpression="publish_id = :p",
-            ExpressionAttributeValues={":p": {"S": publish_id}},
-        )
-        # The index finds the key; a consistent read returns the current item, whatever it projects.
-        for entry in page.get("Items", []):
-            post = self.get(entry["post_id"]["S"])
+        for post_id in self._keys_by_index(PUBLISH_ID_INDEX, "publish_id", publish_id, "post_id"):
+            post = self.get(post_id)
             if post is not None and post.get("publish_id") == publish_id:
                 return post
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from functions.store.clients import aws_client
 from functions.store.dynamo_values import from_item
@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 
 TOKEN_PURPOSE = "tiktok-tokens"  # noqa: S105  # nosec B105
 DEFAULT_LEASE_SECONDS = 30
+
+
+class TokenGrant(TypedDict):
+    """What TikTok's token endpoint granted: stored encrypted (the tokens) and in the clear (the rest)."""
+
+    access_token: str
+    refresh_token: str
+    scopes: list[str]
+    access_expires_at: int
+    refresh_expires_at: int
 
 
 @dataclass(frozen=True, repr=False)
@@ -76,28 +86,16 @@ class TokenStore(TableStore):
         self,
         account_id: str,
         *,
-        access_token: str,
-        refresh_token: str,
         open_id: str,
-        scopes: list[str],
-        access_expires_at: int,
-        refresh_expires_at: int,
         now: int,
+        **grant: Unpack[TokenGrant],
     ) -> int:
         """Store tokens from a fresh consent (connect); returns the new version.
 
         Unconditional, and it drops any refresh lease: a refresh running on the old grant then fails
         its conditional write instead of overwriting the tokens the creator just granted.
         """
-        expr = self._token_fields(
-            account_id,
-            access_token=access_token,
-            refresh_token=refresh_token,
-            scopes=scopes,
-            access_expires_at=access_expires_at,
-            refresh_expires_at=refresh_expires_at,
-            now=now,
-        )
+        expr = self._token_fields(account_id, now=now, **grant)
         expr.set("open_id", open_id)
         version = expr.name("version")
         expr.set_raw(f"{version} = if_not_exists({version}, {expr.value(0)}) + {expr.value(1)}")
@@ -173,12 +171,8 @@ class TokenStore(TableStore):
         *,
         expected_version: int,
         owner: str,
-        access_token: str,
-        refresh_token: str,
-        scopes: list[str],
-        access_expires_at: int,
-        refresh_expires_at: int,
         now: int,
+        **grant: Unpack[TokenGrant],
     ) -> int:
         """Store refreshed tokens and release the lease; returns the new version.
 
@@ -186,15 +180,7 @@ class TokenStore(TableStore):
         (even an expired one: the old refresh token is already spent at TikTok, so the new one must
         be kept unless someone else has taken over). ConflictError otherwise.
         """
-        expr = self._token_fields(
-            account_id,
-            access_token=access_token,
-            refresh_token=refresh_token,
-            scopes=scopes,
-            access_expires_at=access_expires_at,
-            refresh_expires_at=refresh_expires_at,
-            now=now,
-        )
+        expr = self._token_fields(account_id, now=now, **grant)
         version_name = expr.name("version")
         expr.set_raw(f"{version_name} = {version_name} + {expr.value(1)}")
         expr.remove("lease_owner").remove("lease_until")
@@ -239,20 +225,17 @@ class TokenStore(TableStore):
         self,
         account_id: str,
         *,
-        access_token: str,
-        refresh_token: str,
-        scopes: list[str],
-        access_expires_at: int,
-        refresh_expires_at: int,
         now: int,
+        **grant: Unpack[TokenGrant],
     ) -> Expression:
+        access_token, refresh_token = grant["access_token"], grant["refresh_token"]
         if not access_token or not refresh_token:
             raise ValueError("both an access token and a refresh token are required")
         expr = Expression()
         expr.set("ciphertext", self._encrypt(account_id, access_token, refresh_token))
-        expr.set("scopes", [str(s) for s in scopes])
-        expr.set("access_expires_at", int(access_expires_at))
-        expr.set("refresh_expires_at", int(refresh_expires_at))
+        expr.set("scopes", [str(s) for s in grant["scopes"]])
+        expr.set("access_expires_at", int(grant["access_expires_at"]))
+        expr.set("refresh_expires_at", int(grant["refresh_expires_at"]))
         expr.set("updated_at", int(now))
         return expr
 
