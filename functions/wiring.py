@@ -89,22 +89,6 @@ class Wiring:
 
         return RateBudget(self.quota, clock=self._clock, sleep=self._sleep)
 
-    @staticmethod
-    def metrics_count(name: str, value: float = 1) -> None:
-        from functions.observability import metrics
-
-        metrics.add_metric(name=name, unit="Count", value=value)
-
-    @staticmethod
-    def metrics_tiktok_error(code: str) -> None:
-        """One TikTokError metric with the error code as a dimension (the dashboard's "errors by code")."""
-        from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-        with single_metric(
-            name="TikTokError", unit=MetricUnit.Count, value=1, namespace="TikTokPublisher"
-        ) as metric:
-            metric.add_dimension(name="code", value=code[:100] or "unknown")
-
     @cached_property
     def workflow(self) -> Workflow:
         from functions.store.workflow import Workflow

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from functions.post_status import TERMINAL
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.finish import emit, give_back_slots
+from functions.posting.prepared import Prepared
 from functions.tiktok.errors import TikTokError
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def _decide(w: Wiring, post: dict[str, Any]) -> CancelAnswer | None:
     publish_id = post.get("publish_id")
     if not publish_id:
         return _cancel_before_tiktok(w, post)
-    if post["prepared"]["source"] == "FILE_UPLOAD":
+    if Prepared.of(post).uploads_a_file:
         return _cancel_upload(w, post, str(publish_id))
     return _cancel_pull(w, post, str(publish_id))
 

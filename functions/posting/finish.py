@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from functions import metrics
 from functions.post_status import TERMINAL, UNSUCCESSFUL, PostStatus
 from functions.posting.after_publish import after_published
 from functions.posting.quota import release_inbox, release_post, slot_holder
@@ -101,4 +102,4 @@ def emit(w: Wiring, post: dict[str, Any]) -> None:
             post["post_id"], {"announced": post.get("announced")}, w.now(), expected_status=status
         )
         raise
-    w.metrics_count(kind.replace(" ", ""))
+    metrics.count(kind.replace(" ", ""))

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functions import metrics
 from functions.posting.errors import (
     PostRejectedError,
     TransientStepError,
 )
 from functions.posting.manifest import PostManifest
 from functions.posting.media_urls import pull_url
+from functions.posting.prepared import Prepared
 from functions.posting.quota import hold_from_init, slot_holder
 from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
@@ -60,15 +62,14 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
-    prepared = post["prepared"]
-    source = prepared["source"]
+    prepared = Prepared.of(post)
     poll = not announced_by_webhook(PostManifest.model_validate(post["settings"]))
     if post.get("publish_id"):
-        upload = source == "FILE_UPLOAD" and not post.get("upload", {}).get("complete", False)
-        return {"upload": upload, "poll": poll}
+        uploading = prepared.uploads_a_file and not post.get("upload", {}).get("complete", False)
+        return {"upload": uploading, "poll": poll}
     now = w.now()
     if post.get("init_started_at"):
-        if source != "FILE_UPLOAD":
+        if not prepared.uploads_a_file:
             raise PostRejectedError(
                 "init_outcome_unknown",
                 "an earlier attempt to create this post at TikTok got no answer; it was not repeated, so the "
@@ -98,10 +99,10 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     try:
         result, upload = _call_choosing_method(w, post, token, manifest)
     except UnknownOutcomeError as exc:
-        w.metrics_tiktok_error("unknown_outcome")
+        metrics.tiktok_error("unknown_outcome")
         raise TransientStepError(f"init outcome unknown: {exc}") from None
     except TikTokError as exc:
-        w.metrics_tiktok_error(exc.code)
+        metrics.tiktok_error(exc.code)
         # TikTok answered with a refusal: nothing was created (or counted), so asking again later is safe.
         w.posts.update_fields(post_id, {"init_started_at": None}, w.now())
         raise step_error(w, account_id, "init", exc) from None
@@ -129,44 +130,44 @@ def _call_choosing_method(
 ) -> tuple[InitResult, dict[str, Any] | None]:
     """The init with the prepared method and, if TikTok refuses that method (not the post), once more with
     the other one (functions/posting/transfer_method.py)."""
-    post_id, prepared = post["post_id"], post["prepared"]
-    first = prepared["source"]
+    post_id, prepared = post["post_id"], Prepared.of(post)
+    first = prepared.source
     try:
         return _call(w, token, manifest, prepared)
     except TikTokError as exc:
         fallback = fallback_for(w, manifest, first, exc)
         if fallback is None:
             raise
-        w.metrics_tiktok_error(exc.code)
+        metrics.tiktok_error(exc.code)
         refused = [refusal(first, exc)]
     # Recorded before asking: a retry after an unanswered second init knows which method it used.
-    prepared = {**prepared, "source": fallback}
+    prepared = prepared.replace(source=fallback)
     transfer = {"method": fallback, "refused": refused}
-    w.posts.update_fields(post_id, {"prepared": prepared, "transfer": transfer}, w.now())
+    w.posts.update_fields(post_id, {"prepared": prepared.to_record(), "transfer": transfer}, w.now())
     w.rate_budget.take(post["account_id"], "init")
     try:
         return _call(w, token, manifest, prepared)
     except TikTokError as exc:
         if not refuses_method(exc, fallback):
             raise
-        w.metrics_tiktok_error(exc.code)
+        metrics.tiktok_error(exc.code)
         refused.append(refusal(fallback, exc))
         w.posts.update_fields(post_id, {"transfer": {"method": None, "refused": refused}}, w.now())
         raise PostRejectedError("transfer_refused", both_refused_reason(refused)) from None
 
 
 def _call(
-    w: Wiring, token: str, manifest: PostManifest, prepared: dict[str, Any]
+    w: Wiring, token: str, manifest: PostManifest, prepared: Prepared
 ) -> tuple[InitResult, dict[str, Any] | None]:
     client = w.tiktok
     if manifest.kind == "photo":
-        urls = [media_url(w, p["key"], p.get("version_id")) for p in prepared["photos"]]
+        urls = [media_url(w, p.key, p.version_id) for p in prepared.photos]
         direct = manifest.mode == "direct"
         photo_info = PhotoPostInfo(
             title=manifest.title,
             description=manifest.description,
             privacy_level=manifest.privacy_level if direct else None,
-            disable_comment=prepared["disable_comment"] if direct else None,
+            disable_comment=prepared.disable_comment if direct else None,
             auto_add_music=manifest.auto_add_music if direct else None,
             brand_content_toggle=manifest.branded_content if direct else None,
             brand_organic_toggle=manifest.brand_organic if direct else None,
@@ -178,10 +179,10 @@ def _call(
         )
         return result, None
 
-    video = prepared["video"]
+    video = prepared.the_video()
     upload: dict[str, Any] | None = None
-    if prepared["source"] == "FILE_UPLOAD":
-        plan = plan_chunks(int(video["size"]), w.settings.upload_chunk_bytes)
+    if prepared.uploads_a_file:
+        plan = plan_chunks(video.size, w.settings.upload_chunk_bytes)
         video_source = VideoSourceInfo.file_upload(plan)
         upload = {
             "total": plan.video_size,
@@ -190,7 +191,7 @@ def _call(
             "preferred_chunk_size": w.settings.upload_chunk_bytes,  # replans the same chunks in Upload
         }
     else:
-        video_source = VideoSourceInfo.pull_from_url(media_url(w, video["key"], video.get("version_id")))
+        video_source = VideoSourceInfo.pull_from_url(media_url(w, video.key, video.version_id))
     if manifest.mode == "inbox":
         return client.init_video_inbox(token, video_source), upload
     if manifest.privacy_level is None:  # the manifest model requires it for direct posts
@@ -198,9 +199,9 @@ def _call(
     info = VideoPostInfo(
         privacy_level=manifest.privacy_level,
         title=manifest.caption,
-        disable_comment=prepared["disable_comment"],
-        disable_duet=prepared["disable_duet"],
-        disable_stitch=prepared["disable_stitch"],
+        disable_comment=prepared.disable_comment,
+        disable_duet=prepared.disable_duet,
+        disable_stitch=prepared.disable_stitch,
         video_cover_timestamp_ms=manifest.cover_timestamp_ms,
         brand_content_toggle=manifest.branded_content,
         brand_organic_toggle=manifest.brand_organic,

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
+from functions.posting.prepared import Prepared, PreparedPhoto, PreparedVideo
 from functions.posting.repair_needs import photo_needs, read_only_by_pyav, video_needs
 from functions.posting.rules import (
     check_photo,
@@ -67,13 +68,14 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
     versions: dict[str, str | None] = dict(post["media"].get("version_ids") or {})
     now = w.now()
 
-    media: dict[str, Any] = {}
     creator = creator_info(w, account_id)
     repair = _RepairNeeds(w, manifest, account_id, duration_limit(creator))
+    video: PreparedVideo | None = None
+    photos: tuple[PreparedPhoto, ...] = ()
     if manifest.kind == "video":
-        media["video"] = _video(w, bucket, post["media"]["keys"][0], versions, creator=creator, repair=repair)
+        video = _video(w, bucket, post["media"]["keys"][0], versions, creator=creator, repair=repair)
     else:
-        media["photos"] = [_photo(w, bucket, key, versions, repair) for key in post["media"]["keys"]]
+        photos = tuple(_photo(w, bucket, key, versions, repair) for key in post["media"]["keys"])
     check_privacy(manifest, creator, w.settings.app_status)
     review = review_reason(manifest, w.settings)
     if review and w.settings.app_status is AppStatus.UNAUDITED:
@@ -91,17 +93,18 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
             "media_domain_missing",
             "photo posts need a verified media domain (TikTok pulls photos from a URL): set MEDIA_BASE_URL",
         )
-    fields = {
-        "prepared": {
-            **media,
-            "source": source,
-            "disable_comment": flags.disable_comment,
-            "disable_duet": flags.disable_duet,
-            "disable_stitch": flags.disable_stitch,
-            "notes": notes,
-            "creator": {"username": creator.creator_username, "nickname": creator.creator_nickname},
-        }
-    }
+    prepared = Prepared(
+        source=source,
+        video=video,
+        photos=photos,
+        disable_comment=flags.disable_comment,
+        disable_duet=flags.disable_duet,
+        disable_stitch=flags.disable_stitch,
+        notes=tuple(notes),
+        creator_username=creator.creator_username,
+        creator_nickname=creator.creator_nickname,
+    )
+    fields: dict[str, Any] = {"prepared": prepared.to_record()}
     publish_at = publish_at_text(manifest, now)
     result: dict[str, Any] = {"review": review is not None}
     if repair.items:
@@ -152,7 +155,7 @@ def _video(
     *,
     creator: CreatorInfo,
     repair: _RepairNeeds,
-) -> dict[str, Any]:
+) -> PreparedVideo:
     head = _head(w, bucket, key, versions.get(key))
     read = _reader(w, bucket, key, head["version_id"])
     probe: VideoProbe | None = None
@@ -168,20 +171,19 @@ def _video(
         if probe is None or not repair.wanted():
             raise
         repair.add(key, video_needs(broken, probe, max_duration_seconds=repair.max_duration))
-    video: dict[str, Any] = {
-        "key": key,
-        "version_id": head["version_id"],
-        "size": head["size"],
-        "content_type": CONTENT_TYPES.get(probe.container if probe else "", "video/mp4"),
-    }
-    if probe is not None:
-        video["probe"] = probe.summary()
-    return video
+    return PreparedVideo(
+        key=key,
+        version_id=head["version_id"],
+        size=int(head["size"]),
+        repaired_from=None,
+        content_type=CONTENT_TYPES.get(probe.container if probe else "", "video/mp4"),
+        probe=probe.summary() if probe is not None else None,
+    )
 
 
 def _photo(
     w: Wiring, bucket: str, key: str, versions: dict[str, str | None], repair: _RepairNeeds
-) -> dict[str, Any]:
+) -> PreparedPhoto:
     head = _head(w, bucket, key, versions.get(key))
     try:
         image = probe_image(_reader(w, bucket, key, head["version_id"]), head["size"])
@@ -193,14 +195,15 @@ def _photo(
         if not repair.wanted():
             raise
         repair.add(key, photo_needs(broken, image, head["size"]))
-    return {
-        "key": key,
-        "version_id": head["version_id"],
-        "size": head["size"],
-        "format": image.format,
-        "width": image.width,
-        "height": image.height,
-    }
+    return PreparedPhoto(
+        key=key,
+        version_id=head["version_id"],
+        size=int(head["size"]),
+        repaired_from=None,
+        format=image.format,
+        width=image.width,
+        height=image.height,
+    )
 
 
 def _reader(w: Wiring, bucket: str, key: str, version_id: str | None) -> ReadRange:

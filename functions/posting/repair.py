@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from functions.post_status import is_terminal
 from functions.posting.errors import PostRejectedError
 from functions.posting.media_probe import ImageProbe, MediaProbeError, probe_image, probe_video
+from functions.posting.prepared import MediaObject, Prepared, PreparedPhoto, PreparedVideo
 from functions.posting.rules import check_photo, check_video
 
 if TYPE_CHECKING:
@@ -50,21 +51,21 @@ def repair_post(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | None 
         raise PostRejectedError("post_cancelled", "the post ended before its media was repaired")
     started = time.monotonic()
     wanted = {item["key"]: item for item in needs.get("items") or []}
-    prepared = dict(post["prepared"])
+    prepared = Prepared.of(post)
     items: list[dict[str, Any]] = []
     estimated = 0.0
-    if "video" in prepared:
+    if prepared.video is not None:
         remaining = (remaining_ms() / 1000) if remaining_ms is not None else float("inf")
-        video, item, estimated = _video(w, post, prepared["video"], needs, remaining)
-        prepared["video"] = video
+        video, item, estimated = _video(w, post, prepared.video, needs, remaining)
+        prepared = prepared.replace(video=video)
         items.append(item)
     else:
-        photos = list(prepared["photos"])
+        photos = list(prepared.photos)
         for index, photo in enumerate(photos):
-            if photo["key"] in wanted:
+            if photo.key in wanted:
                 photos[index], item = _photo(w, post, photo, index)
                 items.append(item)
-        prepared["photos"] = photos
+        prepared = prepared.replace(photos=tuple(photos))
     changes = [change for item in items for change in item["changes"]]
     record = {
         "status": "repaired",
@@ -81,7 +82,7 @@ def repair_post(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | None 
         status,
         now=w.now(),
         note="media repaired: " + "; ".join(changes),
-        fields={"prepared": prepared, "repair": record},
+        fields={"prepared": prepared.to_record(), "repair": record},
         allow_same_rank=True,
         from_status=status,
     ):
@@ -90,8 +91,8 @@ def repair_post(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | None 
 
 
 def _video(
-    w: Wiring, post: dict[str, Any], video: dict[str, Any], needs: dict[str, Any], remaining: float
-) -> tuple[dict[str, Any], dict[str, Any], float]:
+    w: Wiring, post: dict[str, Any], video: PreparedVideo, needs: dict[str, Any], remaining: float
+) -> tuple[PreparedVideo, dict[str, Any], float]:
     # PyAV is imported here: the repair function's layer carries it, no other function's does.
     from functions.repair import budget  # noqa: PLC0415
     from functions.repair.plan import plan_video_repair  # noqa: PLC0415
@@ -99,11 +100,11 @@ def _video(
     from functions.repair.video import repair_video  # noqa: PLC0415
 
     bucket, limit = post["media"]["bucket"], int(needs["max_duration_seconds"])
-    with w.media.open_file(bucket, video["key"], video.get("version_id"), int(video["size"])) as source:
+    with w.media.open_file(bucket, video.key, video.version_id, video.size) as source:
         facts = read_video_facts(source)
         plan = plan_video_repair(facts.probe, max_duration_seconds=limit, audio_codec=facts.audio_codec)
         if not plan.needed:
-            why = next((i["why"] for i in needs.get("items") or [] if i["key"] == video["key"]), "")
+            why = next((i["why"] for i in needs.get("items") or [] if i["key"] == video.key), "")
             reason, _, detail = why.partition(": ")
             raise PostRejectedError(
                 reason or "file_format_check_failed",
@@ -111,7 +112,7 @@ def _video(
                 "repair: export it again (MP4 with H.264, 23-60 fps) and post that",
             )
         found = budget.estimate(
-            facts.probe, plan, int(video["size"]), remaining_seconds=remaining, vcpus=budget.function_vcpus()
+            facts.probe, plan, video.size, remaining_seconds=remaining, vcpus=budget.function_vcpus()
         )
         budget.refuse_if_too_long(facts.probe, plan, found)
         key = derived_key(post, f"video.{plan.container}")
@@ -119,28 +120,28 @@ def _video(
         with upload as target:
             outcome = repair_video(source, target, plan)
     probe = _checked_video(w, bucket, key, version_id=upload.version_id, size=upload.size, limit=limit)
-    copy = {
-        "key": key,
-        "version_id": upload.version_id,
-        "size": upload.size,
-        "content_type": CONTENT_TYPES[plan.container],
-        "probe": probe.summary(),
-        "repaired_from": {"key": video["key"], "version_id": video.get("version_id")},
-    }
+    copy = PreparedVideo(
+        key=key,
+        version_id=upload.version_id,
+        size=upload.size,
+        repaired_from={"key": video.key, "version_id": video.version_id},
+        content_type=CONTENT_TYPES[plan.container],
+        probe=probe.summary(),
+    )
     return copy, _item(video, copy, outcome), found.seconds
 
 
 def _photo(
-    w: Wiring, post: dict[str, Any], photo: dict[str, Any], index: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
+    w: Wiring, post: dict[str, Any], photo: PreparedPhoto, index: int
+) -> tuple[PreparedPhoto, dict[str, Any]]:
     from functions.repair.photo import repair_photo  # noqa: PLC0415 - Pillow: the repair layer's
     from functions.repair.plan import plan_photo_repair  # noqa: PLC0415
 
     bucket = post["media"]["bucket"]
-    probe = ImageProbe(str(photo["format"]), int(photo["width"]), int(photo["height"]))
-    plan = plan_photo_repair(probe, int(photo["size"]))
+    probe = ImageProbe(photo.format, photo.width, photo.height)
+    plan = plan_photo_repair(probe, photo.size)
     key = derived_key(post, f"photo-{index + 1:02d}.jpg")
-    with w.media.open_file(bucket, photo["key"], photo.get("version_id"), int(photo["size"])) as source:
+    with w.media.open_file(bucket, photo.key, photo.version_id, photo.size) as source:
         upload = w.media.multipart_write(bucket, key, CONTENT_TYPES["jpeg"])
         with upload as target:
             outcome = repair_photo(source, target, plan)
@@ -148,16 +149,16 @@ def _photo(
         image = probe_image(_reader(w, bucket, key, upload.version_id), upload.size)
         check_photo(key, image, upload.size)
     except (MediaProbeError, PostRejectedError) as exc:
-        raise PostRejectedError("repair_failed", f"the repaired copy of {photo['key']}: {exc}") from None
-    copy = {
-        "key": key,
-        "version_id": upload.version_id,
-        "size": upload.size,
-        "format": image.format,
-        "width": image.width,
-        "height": image.height,
-        "repaired_from": {"key": photo["key"], "version_id": photo.get("version_id")},
-    }
+        raise PostRejectedError("repair_failed", f"the repaired copy of {photo.key}: {exc}") from None
+    copy = PreparedPhoto(
+        key=key,
+        version_id=upload.version_id,
+        size=upload.size,
+        repaired_from={"key": photo.key, "version_id": photo.version_id},
+        format=image.format,
+        width=image.width,
+        height=image.height,
+    )
     item = _item(photo, copy, outcome)
     # In a set, each sentence names its photo (in the set's order, which the copies keep).
     item["changes"] = [f"photo {index + 1}: {change}" for change in item["changes"]]
@@ -176,10 +177,10 @@ def _checked_video(
     return probe
 
 
-def _item(source: dict[str, Any], copy: dict[str, Any], outcome: RepairOutcome) -> dict[str, Any]:
+def _item(source: MediaObject, copy: MediaObject, outcome: RepairOutcome) -> dict[str, Any]:
     return {
-        "source": {"key": source["key"], "version_id": source.get("version_id"), "size": source["size"]},
-        "derived": {"key": copy["key"], "version_id": copy["version_id"], "size": copy["size"]},
+        "source": {"key": source.key, "version_id": source.version_id, "size": source.size},
+        "derived": {"key": copy.key, "version_id": copy.version_id, "size": copy.size},
         "changes": [str(change) for change in outcome.changes],
         "seconds": round(outcome.seconds, 2),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from functions import metrics
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
 from functions.posting.quota import QuotaDecision, reserve_post, slot_holder
 from functions.posting.shared_cap import hold_posts_made_elsewhere
@@ -64,5 +65,5 @@ def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
             note=note,
             fields={"waiting_until": retry_at},
         )
-    w.metrics_count("QuotaWait")
+    metrics.count("QuotaWait")
     return {"reserved": False, "retry_at": _z(retry_at)}

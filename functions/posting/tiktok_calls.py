@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from functions import metrics
 from functions.posting.errors import (
     PostRejectedError,
     QuotaWaitError,
@@ -33,10 +34,10 @@ def tiktok_call(w: Wiring, account_id: str, endpoint: str, call: Callable[[TikTo
     try:
         return call(w.tiktok, token)
     except TikTokError as exc:
-        w.metrics_tiktok_error(exc.code)
+        metrics.tiktok_error(exc.code)
         raise step_error(w, account_id, endpoint, exc) from None
     except UnknownOutcomeError as exc:
-        w.metrics_tiktok_error("unknown_outcome")
+        metrics.tiktok_error("unknown_outcome")
         raise TransientStepError(f"{endpoint}: {exc}") from None
 
 

@@ -16,7 +16,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from functions import metrics
 from functions.posting.errors import PostRejectedError, TransientStepError
+from functions.posting.prepared import Prepared
 from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.chunks import ChunkPlan, plan_chunks
 from functions.tiktok.errors import (
@@ -38,12 +40,13 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     upload = post.get("upload") or {}
-    if post["prepared"]["source"] != "FILE_UPLOAD" or upload.get("complete"):
+    prepared = Prepared.of(post)
+    if not prepared.uploads_a_file or upload.get("complete"):
         return {"complete": True}
     url = post.get("upload_url")
     if not url:
         raise PostRejectedError("upload_url_missing", "TikTok gave no upload URL for this post")
-    video = post["prepared"]["video"]
+    video = prepared.the_video()
     plan: ChunkPlan = plan_chunks(int(upload["total"]), int(upload["preferred_chunk_size"]))
     if plan.chunk_size != int(upload["chunk_size"]):
         raise PostRejectedError(
@@ -65,8 +68,8 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
         result = uploader.upload(
             url,
             plan,
-            lambda start: w.media.open_stream(bucket, video["key"], start, video.get("version_id")),
-            video["content_type"],
+            lambda start: w.media.open_stream(bucket, video.key, start, video.version_id),
+            video.content_type,
             start_offset=offset,
             on_progress=progress,
             deadline=deadline,
@@ -84,7 +87,7 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
         raise TransientStepError(f"upload: {exc.reason}") from None
     except UploadError as exc:
         raise PostRejectedError(exc.code, exc.reason) from None
-    w.metrics_count("BytesUploaded", result.bytes_acknowledged - offset)
+    metrics.count("BytesUploaded", result.bytes_acknowledged - offset)
     if result.cancelled:
         raise PostRejectedError(
             "post_cancelled",

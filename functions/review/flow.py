@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from functions import metrics
 from functions.post_status import PostStatus, status_rank
 from functions.posting.errors import PostRejectedError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.outcome import failure_of
+from functions.posting.prepared import Prepared
 from functions.posting.records import public_view
 from functions.review.choices import (
     PRIVACY_LABELS,
@@ -94,7 +96,7 @@ def _announce(w: Wiring, post_id: str) -> None:
     if post is None:
         return
     w.event_bus.publish(EVENT_AWAITING_REVIEW, public_view(post))
-    w.metrics_count("PostAwaitingReview")
+    metrics.count("PostAwaitingReview")
 
 
 def _answer(w: Wiring, token: str, *, failure: tuple[str, str] | None = None) -> bool:
@@ -160,7 +162,7 @@ def _discard(w: Wiring, opened: Opened) -> Decided:
         from_status=AWAITING,
     ):
         _answer(w, str(post["task_token"]), failure=("PostCancelled", "discarded on the review page"))
-        w.metrics_count("PostDiscarded")
+        metrics.count("PostDiscarded")
     return Decided(opened.review_url, "discarded")
 
 
@@ -183,13 +185,12 @@ def _post(w: Wiring, opened: Opened, choices: Choices, problems_found: list[Prob
 
     now = w.now()
     level = PrivacyLevel(choices.privacy_level)
-    prepared = {
-        **(post.get("prepared") or {}),
-        "disable_comment": not choices.allow_comment,
-        "disable_duet": not choices.allow_duet,
-        "disable_stitch": not choices.allow_stitch,
-        "notes": [],
-    }
+    prepared = Prepared.of(post).replace(
+        disable_comment=not choices.allow_comment,
+        disable_duet=not choices.allow_duet,
+        disable_stitch=not choices.allow_stitch,
+        notes=(),
+    )
     review = {
         **(post.get("review") or {}),
         "decision": {
@@ -209,10 +210,10 @@ def _post(w: Wiring, opened: Opened, choices: Choices, problems_found: list[Prob
         "SCHEDULED",
         now=now,
         note=note,
-        fields={"settings": settings, "prepared": prepared, "review": review, **TOKEN_CLEARED},
+        fields={"settings": settings, "prepared": prepared.to_record(), "review": review, **TOKEN_CLEARED},
         from_status=AWAITING,
     )
     # When the wait had ended (the link expired a moment ago), the workflow records the failure itself.
     if won and _answer(w, str(post["task_token"])):
-        w.metrics_count("PostApproved")
+        metrics.count("PostApproved")
     return Decided(opened.review_url, "posted")

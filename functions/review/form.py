@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions.posting.errors import QuotaWaitError, ReauthRequiredError, TransientStepError
 from functions.posting.init import media_url
+from functions.posting.prepared import Prepared
 from functions.posting.rate_budget import RateBudget
 from functions.review.choices import Choices, Problem, ReviewContext, blockers
 from functions.review.results import FormPage, FormReason, Opened, Preview, Shown
@@ -54,9 +55,8 @@ def fresh_creator_info(w: Wiring, account_id: str) -> CreatorInfo:
 
 
 def _duration(post: Mapping[str, Any]) -> float | None:
-    video = (post.get("prepared") or {}).get("video") or {}
-    value = (video.get("probe") or {}).get("duration_seconds")
-    return float(value) if isinstance(value, int | float) else None
+    prepared = Prepared.found_in(post)
+    return prepared.video.duration_seconds if prepared and prepared.video else None
 
 
 def review_context(w: Wiring, opened: Opened) -> ReviewContext:
@@ -73,9 +73,9 @@ def review_context(w: Wiring, opened: Opened) -> ReviewContext:
 def _preview(w: Wiring, opened: Opened) -> Preview:
     post = opened.post
     bucket = str((post.get("media") or {}).get("bucket") or "")
-    prepared = post.get("prepared") or {}
-    items = [prepared["video"]] if opened.kind == "video" else list(prepared.get("photos") or [])
-    urls = [_preview_url(w, bucket, str(item["key"]), item.get("version_id")) for item in items]
+    prepared = Prepared.found_in(post)
+    items = prepared.media if prepared else ()
+    urls = [_preview_url(w, bucket, item.key, item.version_id) for item in items]
     return Preview(kind=opened.kind, urls=urls, duration_seconds=_duration(post))
 
 
@@ -101,10 +101,10 @@ def _facts(post: Mapping[str, Any]) -> list[str]:
 
 def _known_creator(w: Wiring, opened: Opened) -> ReviewContext:
     """The account as Prepare saw it, for a page that cannot ask TikTok now (it still names the account)."""
-    known = (opened.post.get("prepared") or {}).get("creator") or {}
+    known = Prepared.found_in(opened.post)
     creator = CreatorInfo(
-        creator_username=str(known.get("username") or ""),
-        creator_nickname=str(known.get("nickname") or ""),
+        creator_username=known.creator_username if known else "",
+        creator_nickname=known.creator_nickname if known else "",
     )
     return ReviewContext(kind=opened.kind, creator=creator, app_status=w.settings.app_status)
 

@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 from functions.pages import headers, origin_of, render
 from functions.post_status import TERMINAL, UNSUCCESSFUL
+from functions.posting.errors import PostRejectedError
+from functions.posting.prepared import Prepared
 from functions.review.choices import (
     BRANDED_CONTENT_POLICY_URL,
     BRANDED_NOT_PRIVATE,
@@ -189,7 +191,11 @@ def status_text(post: Mapping[str, Any]) -> str:
 def status_page(post: Mapping[str, Any], *, note: str = "") -> PageAndHeaders:
     """(HTML, headers) of a post that is no longer waiting for review: where it is, live."""
     status = str(post.get("status", ""))
-    username = str(((post.get("prepared") or {}).get("creator") or {}).get("username") or "")
+    try:
+        prepared = Prepared.found_in(post)
+    except PostRejectedError:  # the post failed for it already; the page names no account then
+        prepared = None
+    username = prepared.creator_username if prepared else ""
     html = render(
         "review/status.html",
         refresh_seconds=None if status in TERMINAL else REFRESH_SECONDS,

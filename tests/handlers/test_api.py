@@ -52,6 +52,13 @@ def api_world(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield world
 
 
+# What Prepare records for a video sent by FILE_UPLOAD (functions/posting/prepared.py).
+PREPARED_UPLOAD = {
+    "source": "FILE_UPLOAD",
+    "video": {"key": "posts/pub/c.mp4", "version_id": None, "size": 1000, "content_type": "video/mp4"},
+}
+
+
 def _call(
     method: str,
     path: str,
@@ -192,7 +199,7 @@ def test_a_cancel_gives_back_the_slot_the_post_held(api_world: World) -> None:
 
 
 def test_an_upload_is_cancelled_only_before_its_final_chunk(api_world: World) -> None:
-    prepared = {"prepared": {"source": "FILE_UPLOAD", "video": {"key": "posts/pub/c.mp4"}}}
+    prepared = {"prepared": PREPARED_UPLOAD}
     before = _created(api_world, status="UPLOADING", publish_id="p-before", **prepared)
     status, cancelled = _delete(before)
     assert status == 200 and cancelled["status"] == "CANCELLED"
@@ -217,7 +224,7 @@ def test_an_upload_is_cancelled_only_before_its_final_chunk(api_world: World) ->
 def test_what_reached_tiktok_is_not_cancelled(
     api_world: World, status: str, fields: dict[str, Any], expected: str
 ) -> None:
-    prepared = {"prepared": {"source": "FILE_UPLOAD", "video": {"key": "posts/pub/c.mp4"}}}
+    prepared = {"prepared": PREPARED_UPLOAD}
     post = _created(api_world, status=status, **fields, **prepared)
     code, refused = _delete(post)
     assert code == 409 and expected in refused["message"], refused

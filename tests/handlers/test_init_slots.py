@@ -100,7 +100,10 @@ def _account_with_posts(w: Wiring, cap: int, *post_ids: str) -> None:
                 "mode": "direct",
                 "kind": "video",
                 "settings": {"video": "a.mp4", "mode": "direct", "privacy_level": "SELF_ONLY"},
-                "prepared": {"source": "FILE_UPLOAD", "video": {"size": 1000, "key": "a.mp4"}},
+                "prepared": {
+                    "source": "FILE_UPLOAD",
+                    "video": {"size": 1000, "key": "a.mp4", "version_id": None, "content_type": "video/mp4"},
+                },
             },
             T0,
         )

@@ -147,6 +147,7 @@ def _post(r: Review, post_id: str, *, kind: str = "video", duration: float = 12.
                 "key": "posts/pub/a.mp4",
                 "version_id": "v1",
                 "size": 1000,
+                "content_type": "video/mp4",
                 "probe": {"container": "mp4", "duration_seconds": duration},
             }
         }
@@ -154,7 +155,8 @@ def _post(r: Review, post_id: str, *, kind: str = "video", duration: float = 12.
     else:
         keys = ["posts/pub/p0.jpg", "posts/pub/p1.jpg"]
         base = {"photos": keys, "mode": "direct", "title": "two photos", **settings}
-        media = {"photos": [{"key": k, "version_id": None, "format": "jpeg"} for k in keys]}
+        photo = {"version_id": None, "size": 1000, "format": "jpeg", "width": 1080, "height": 1350}
+        media = {"photos": [{"key": k, **photo} for k in keys]}
     r.world.wiring.posts.create(
         {
             "post_id": post_id,

@@ -239,7 +239,11 @@ def test_origins_are_https_or_loopback_http_only() -> None:
 def test_the_status_page_refreshes_until_the_post_ends() -> None:
     post: dict[str, Any] = {
         "status": "PROCESSING",
-        "prepared": {"creator": {"username": "pub"}},
+        "prepared": {
+            "source": "FILE_UPLOAD",
+            "video": {"key": "posts/pub/a.mp4", "version_id": None, "size": 1, "content_type": "video/mp4"},
+            "creator": {"username": "pub"},
+        },
         "history": [{"at": 1_800_000_000, "status": "PROCESSING", "note": "TikTok publish_id p"}],
     }
     html, hdrs = status_page(post, note="Thank you")
