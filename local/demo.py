@@ -395,8 +395,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "server and the TikTok sandbox, all on this machine"
     )
     progress.plain(f"  the functions' logs: {'stderr' if args.verbose else args.log_file}")
-    # SIGTERM behaves as Ctrl-C.
-    with _functions_output(args.log_file, args.verbose), handling((signal.SIGTERM,), _interrupt):
+    # SIGTERM behaves as Ctrl-C. SIGINT is handled explicitly too: a process started in the background by a
+    # non-interactive shell (nohup, `make ... &`, a CI runner) inherits it ignored.
+    with (
+        _functions_output(args.log_file, args.verbose),
+        handling((signal.SIGINT, signal.SIGTERM), _interrupt),
+    ):
         try:
             progress.say("starting: cdk synth, deploy into moto, HTTP API, media server, TikTok sandbox ...")
             system.start()

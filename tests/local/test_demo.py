@@ -131,7 +131,7 @@ def test_the_demo_publishes_a_photo_set_then_a_byte_identical_video(cdk_out: Pat
 
 
 def test_ctrl_c_stops_the_demo_cleanly_mid_upload(cdk_out: Path, tmp_path: Path, spawn: Any) -> None:
-    # Four chunks held 2 s each: the upload lasts long enough for the signal to land in it on a busy machine.
+    # Each chunk held 2 s: the upload lasts long enough for the signal to land in it on a busy machine.
     log_file = str(tmp_path / "log")
     demo = spawn("local.demo", "--cdk-out", str(cdk_out), "--log-file", log_file, "--chunk-delay", "2")
     progress = Lines(demo.stderr)
