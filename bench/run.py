@@ -183,7 +183,10 @@ def _sections(args: argparse.Namespace, wanted: set[str], results: dict[str, Any
         from bench import scale
 
         sizes = tuple(int(n) for n in args.scale_sizes.split(",")) if args.scale_sizes else None
-        _section(results, "scale", lambda: scale.measure(workdir, quick=args.quick, sizes=sizes))
+        hours = args.scale_wave_hours
+        _section(
+            results, "scale", lambda: scale.measure(workdir, quick=args.quick, sizes=sizes, wave_hours=hours)
+        )
     if "resilience" in wanted:
         from bench import resilience
 
@@ -205,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument(
         "--scale-sizes", default="", help="posts of the scale section's runs, e.g. 100,300 (default 100,1000)"
+    )
+    parser.add_argument(
+        "--scale-wave-hours",
+        type=float,
+        default=None,
+        help="virtual hours between the scale section's waves (default 25: each creator posts once a day)",
     )
     args = parser.parse_args(argv)
     wanted = {s.strip() for s in args.only.split(",") if s.strip()}
