@@ -62,7 +62,11 @@ def _decide(w: Wiring, post: dict[str, Any]) -> CancelAnswer | None:
     publish_id = post.get("publish_id")
     if not publish_id:
         return _cancel_before_tiktok(w, post)
-    if Prepared.of(post).uploads_a_file:
+    try:
+        uploads = Prepared.of(post).uploads_a_file
+    except PostRejectedError as exc:  # which way the media goes is unknown: nothing safe to stop
+        return _refused(post, exc.detail)
+    if uploads:
         return _cancel_upload(w, post, str(publish_id))
     return _cancel_pull(w, post, str(publish_id))
 

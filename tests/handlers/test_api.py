@@ -231,6 +231,14 @@ def test_what_reached_tiktok_is_not_cancelled(
     assert refused["post"]["status"] == status
 
 
+def test_a_post_whose_record_cannot_be_read_is_refused_with_the_field_named(api_world: World) -> None:
+    post = _created(api_world, status="UPLOADING", publish_id="p-odd", prepared={"source": "EMAIL"})
+    code, refused = _delete(post)
+    assert code == 409, refused
+    assert "prepared.source must be FILE_UPLOAD or PULL_FROM_URL" in refused["message"]
+    assert refused["post"]["status"] == "UPLOADING"
+
+
 def test_accounts_show_state_and_quota_but_no_tokens(api_world: World) -> None:
     status, listed = _call("GET", "/accounts")
     assert status == 200 and [a["account_id"] for a in listed["accounts"]] == ["pub"]
