@@ -97,7 +97,7 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     token = w.access_tokens.for_account(account_id)
     w.rate_budget.take(account_id, "init")
     try:
-        result, upload = _call_choosing_method(w, post, token, manifest)
+        result, upload = _call_choosing_method(w, post, prepared, token, manifest)
     except UnknownOutcomeError as exc:
         metrics.tiktok_error("unknown_outcome")
         raise TransientStepError(f"init outcome unknown: {exc}") from None
@@ -126,11 +126,11 @@ def announced_by_webhook(manifest: PostManifest) -> bool:
 
 
 def _call_choosing_method(
-    w: Wiring, post: dict[str, Any], token: str, manifest: PostManifest
+    w: Wiring, post: dict[str, Any], prepared: Prepared, token: str, manifest: PostManifest
 ) -> tuple[InitResult, dict[str, Any] | None]:
     """The init with the prepared method and, if TikTok refuses that method (not the post), once more with
     the other one (functions/posting/transfer_method.py)."""
-    post_id, prepared = post["post_id"], Prepared.of(post)
+    post_id = post["post_id"]
     first = prepared.source
     try:
         return _call(w, token, manifest, prepared)
