@@ -138,6 +138,8 @@ class Prepared:
             raise _invalid("prepared.video", "an object (or prepared.photos a list)", None)
         creator = _Fields(fields.data.get("creator") or {}, "prepared.creator")
         notes = fields.data.get("notes") or []
+        if not isinstance(notes, list):
+            raise _invalid("prepared.notes", "a list", notes)
         return cls(
             source=source,
             video=(

@@ -107,6 +107,7 @@ def _broken(path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
         (("photos", 1, "width"), None, "prepared.photos[1].width must be a number, not nothing"),
         (("disable_duet",), "yes", "prepared.disable_duet must be true or false, not str 'yes'"),
         (("creator",), "alice", "prepared.creator must be an object, not str 'alice'"),
+        (("notes",), "duet off", "prepared.notes must be a list, not str 'duet off'"),
     ],
 )
 def test_a_record_of_another_shape_is_refused_naming_the_field(
