@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from functions import wiring
-from functions.handlers.web.review import read_form, respond
+from functions.handlers.web.review import read_form, respond, unreadable_post
 from functions.observability import logger, metrics, tracer
+from functions.posting.errors import PostRejectedError
 from functions.review.flow import open_link, show, submit
 from functions.review.results import Opened, Refused
 from functions.settings import settings
@@ -36,7 +37,10 @@ def get_review(token: str) -> Response[str]:
     if isinstance(opened, Refused):
         return respond(opened)
     posted = bool(app.current_event.get_query_string_value("posted"))
-    return respond(show(w, opened), posted=posted)
+    try:
+        return respond(show(w, opened), posted=posted)
+    except PostRejectedError as exc:
+        return unreadable_post(opened.post, exc.detail)
 
 
 @app.post("/review/<token>")
@@ -45,7 +49,10 @@ def post_review(token: str) -> Response[str]:
     if isinstance(opened, Refused):
         return respond(opened)
     fields, unreadable = read_form(app.current_event)
-    response = respond(submit(w, opened, fields, unreadable))
+    try:
+        response = respond(submit(w, opened, fields, unreadable))
+    except PostRejectedError as exc:
+        return unreadable_post(opened.post, exc.detail)
     logger.info("review submitted", extra={"status": response.status_code})
     return response
 

@@ -304,6 +304,17 @@ def test_the_page_asks_creator_info_on_every_load_and_starts_with_no_choice(revi
     assert "s3" in media_src and "amazonaws.com" in media_src  # the operator's own bucket
 
 
+def test_a_post_whose_record_cannot_be_read_gets_a_page_naming_the_field(review: Review) -> None:
+    _arn, url = _waiting(review)
+    review.world.wiring.posts.update_fields(
+        "p1", {"prepared": {"source": "FILE_UPLOAD", "video": "a.mp4"}}, NOW
+    )
+    for answer in (_http("GET", url), _http("POST", url, _form())):
+        assert answer["statusCode"] == 409
+        page = _text(answer)
+        assert "This post cannot be reviewed:" in page and "prepared.video must be an object" in page
+
+
 def test_creator_info_errors_disable_post_and_say_try_again(review: Review) -> None:
     _arn, url = _waiting(review)
     review.tiktok.error = TikTokQuotaError("spam_risk_too_many_posts")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,6 +13,8 @@ from functions.review.page import POSTED_NOTE, form_page, refused_page, status_p
 from functions.review.results import Decided, Refused, ReviewResult, Shown, Tracked
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 MAX_FORM_BYTES = 64 * 1024
@@ -54,6 +56,11 @@ def respond(result: ReviewResult, *, posted: bool = False) -> Response[str]:
             return _page(410 if expired else 404, refused_page(expired=expired))
         case _:
             assert_never(result)
+
+
+def unreadable_post(post: Mapping[str, Any], why: str) -> Response[str]:
+    """A post whose record the review cannot read (post_record_invalid): its status, and why no form."""
+    return _page(409, status_page(post, note=f"This post cannot be reviewed: {why}"))
 
 
 def _page(status: int, rendered: tuple[str, dict[str, str]]) -> Response[str]:
