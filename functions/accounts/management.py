@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.accounts.scopes import connect_url, wanted_scopes
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasQuota,
+    HasSettings,
+    HasTikTok,
+    HasTokens,
+)
 from functions.posting.errors import ReauthRequiredError, TransientStepError
 from functions.posting.manifest import ManifestError, PostManifest, parse_manifest
 from functions.posting.quota import quota_left
@@ -12,7 +21,13 @@ from functions.tiktok.errors import TikTokError
 
 if TYPE_CHECKING:
     from functions.store.accounts import Account
-    from functions.wiring import Wiring
+
+
+class ManagementPorts(
+    HasClock, HasSettings, HasAccounts, HasTokens, HasQuota, HasTikTok, HasAccessTokens, Protocol
+):
+    """The ports this module's functions use."""
+
 
 PREFERENCE_FIELDS = frozenset(PostManifest.model_fields) - {
     "video",
@@ -24,7 +39,7 @@ PREFERENCE_FIELDS = frozenset(PostManifest.model_fields) - {
 MAX_DAILY_CAP = 15 * 4  # TikTok's cap varies by creator ("around 15"); an override stays within reason
 
 
-def account_view(w: Wiring, account: Account) -> dict[str, Any]:
+def account_view(w: ManagementPorts, account: Account) -> dict[str, Any]:
     view = account.to_dict()
     view["quota"] = quota_left(
         w.quota, account_id=account.account_id, daily_cap=account.daily_post_cap, now=w.now()
@@ -36,7 +51,7 @@ def account_view(w: Wiring, account: Account) -> dict[str, Any]:
     return view
 
 
-def save_preferences(w: Wiring, account: Account, body: dict[str, Any]) -> Account:
+def save_preferences(w: ManagementPorts, account: Account, body: dict[str, Any]) -> Account:
     """Preferences are the manifest settings a bare video is posted with; validated as such."""
     cap = body.pop("daily_post_cap", None)
     unknown = sorted(set(body) - PREFERENCE_FIELDS)
@@ -51,7 +66,7 @@ def save_preferences(w: Wiring, account: Account, body: dict[str, Any]) -> Accou
     return w.accounts.get(account.account_id) or account
 
 
-def disconnect(w: Wiring, account: Account, reason: str) -> Account:
+def disconnect(w: ManagementPorts, account: Account, reason: str) -> Account:
     """Revoke at TikTok with a valid access token (refreshed first if it expired), so that the app leaves
     the creator's authorized apps; delete the tokens; mark the account, saying whether TikTok confirmed."""
     stored = w.tokens.load(account.account_id)
@@ -65,7 +80,7 @@ def disconnect(w: Wiring, account: Account, reason: str) -> Account:
     return w.accounts.get(account.account_id) or account
 
 
-def _revoke(w: Wiring, account_id: str, stored_token: str) -> bool:
+def _revoke(w: ManagementPorts, account_id: str, stored_token: str) -> bool:
     """True when TikTok answered the revocation. An expired access token cannot revoke, so it is refreshed
     first; an account that can no longer refresh (reauth required) tries the stored one."""
     try:

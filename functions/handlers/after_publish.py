@@ -12,11 +12,12 @@ from functions.posting.snapshots import take_snapshots
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from functions.posting.step_results import LinkSearchResult, SnapshotResult
     from functions.wiring import Wiring
 
 
 @step_handler
-def handler(w: Wiring, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(w: Wiring, event: dict[str, Any], context: LambdaContext) -> LinkSearchResult | SnapshotResult:
     task, post_id, value = event.get("task"), str(event.get("post_id") or ""), event.get("value")
     if not post_id or not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"an after-publish event needs post_id and an integer value, not {event!r}")

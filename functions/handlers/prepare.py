@@ -12,11 +12,12 @@ from functions.posting.waiting_note import note_waiting
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from functions.posting.step_results import PrepareResult
     from functions.wiring import Wiring
 
 
 @step_handler
-def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> dict[str, Any]:
+def handler(w: Wiring, event: dict[str, Any], _context: LambdaContext) -> PrepareResult:
     try:
         return prepare(w, event["post_id"])
     except QuotaWaitError as exc:  # the state machine retries; the post's history says why it waits

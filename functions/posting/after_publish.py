@@ -15,16 +15,43 @@ the post (`public_link`), never retried forever.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.accounts.scopes import VIDEO_LIST_SCOPE
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasEventBus,
+    HasPosts,
+    HasRateBudget,
+    HasSchedules,
+    HasSettings,
+    HasTikTok,
+)
 from functions.posting.public_video import BEFORE_INIT_SECONDS, match_public_video
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
 if TYPE_CHECKING:
+    from functions.posting.step_results import LinkSearchResult
     from functions.store.schedules import Schedules
     from functions.tiktok.display import Video
-    from functions.wiring import Wiring
+
+
+class AfterPublishPorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasEventBus,
+    HasSchedules,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 LINK_SEARCH_DELAYS = (60, 600, 3600, 6 * 3600)
 SEARCH_PAGES = 3  # newest first: the post is among the latest few dozen videos
@@ -51,7 +78,7 @@ def _public_expected(post: dict[str, Any]) -> bool:
     return settings.get("mode") == "inbox" or settings.get("privacy_level") == PUBLIC
 
 
-def on_published(w: Wiring, post: dict[str, Any], schedules: Schedules) -> None:
+def on_published(w: AfterPublishPorts, post: dict[str, Any], schedules: Schedules) -> None:
     """Plan the link search and the snapshots of a post TikTok reports published; once per post."""
     if post.get("status") != "PUBLISH_COMPLETE" or post.get("after_publish"):
         return
@@ -83,7 +110,7 @@ def on_published(w: Wiring, post: dict[str, Any], schedules: Schedules) -> None:
         schedules.once(schedules.name("snap", post_id, str(at)), at, _event("snapshot", post_id, at))
 
 
-def after_published(w: Wiring, post_id: str) -> None:
+def after_published(w: AfterPublishPorts, post_id: str) -> None:
     """`on_published` for the steps that report a post published; the post is published whatever happens
     here, so a failure to plan is recorded on it, never raised into the step."""
     post = w.posts.get(post_id)
@@ -110,11 +137,11 @@ def init_time(post: dict[str, Any]) -> int:
     return int(started[0]) if started else completed_time(post)
 
 
-def _record(w: Wiring, post_id: str, fields: dict[str, Any]) -> None:
+def _record(w: AfterPublishPorts, post_id: str, fields: dict[str, Any]) -> None:
     w.posts.update_fields(post_id, fields, w.now())
 
 
-def find_link(w: Wiring, post_id: str, attempt: int, schedules: Schedules) -> dict[str, Any]:
+def find_link(w: AfterPublishPorts, post_id: str, attempt: int, schedules: Schedules) -> LinkSearchResult:
     """One search for the post's public video; schedules the next attempt while it is not listed."""
     post = w.posts.get(post_id)
     if post is None or (post.get("public_link") or {}).get("state") != "searching":
@@ -158,7 +185,9 @@ def _found(video: Video, how: str) -> dict[str, Any]:
     return link_state("found", how, video_id=video.id, share_url=video.share_url)
 
 
-def _by_post_id(w: Wiring, account_id: str, token: str, post: dict[str, Any]) -> dict[str, Any] | None:
+def _by_post_id(
+    w: AfterPublishPorts, account_id: str, token: str, post: dict[str, Any]
+) -> dict[str, Any] | None:
     ids = [str(i) for i in post.get("tiktok_post_ids") or []]
     if not ids:
         return None
@@ -171,7 +200,7 @@ def _by_post_id(w: Wiring, account_id: str, token: str, post: dict[str, Any]) ->
     return _found(videos[-1], "publicaly_available_post_id")
 
 
-def _search(w: Wiring, account_id: str, token: str, post: dict[str, Any]) -> dict[str, Any]:
+def _search(w: AfterPublishPorts, account_id: str, token: str, post: dict[str, Any]) -> dict[str, Any]:
     from functions.tiktok.display import list_videos  # noqa: PLC0415 - pydantic models: this path only
 
     init_at, completed_at = init_time(post), completed_time(post)
@@ -200,7 +229,7 @@ def _search(w: Wiring, account_id: str, token: str, post: dict[str, Any]) -> dic
     return link_state("not_listed", "not among the creator's public videos (yet)")
 
 
-def _claimed(w: Wiring, account_id: str, post_id: str, init_at: int) -> set[str]:
+def _claimed(w: AfterPublishPorts, account_id: str, post_id: str, init_at: int) -> set[str]:
     """Video ids other posts of the account already own, among those a candidate could be: a video TikTok
     created after `init_at - BEFORE_INIT_SECONDS` belongs to a post published after that (an hour of
     margin for the clocks)."""

@@ -14,16 +14,21 @@ A cancelled post's workflow is stopped, its unused quota given back and its even
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from functions.ports import HasAccessTokens, HasClock, HasEventBus, HasPosts, HasQuota, HasTikTok, HasWorkflow
 from functions.post_status import TERMINAL
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.finish import emit, give_back_slots
 from functions.posting.prepared import Prepared
 from functions.tiktok.errors import TikTokError
 
-if TYPE_CHECKING:
-    from functions.wiring import Wiring
+
+class CancelPorts(
+    HasClock, HasPosts, HasQuota, HasTikTok, HasAccessTokens, HasWorkflow, HasEventBus, Protocol
+):
+    """The ports this module's functions use."""
+
 
 NOTE = "cancelled through the API"
 _MAX_ROUNDS = 3  # the post may move on between our read and our write; decide again
@@ -36,7 +41,7 @@ class CancelAnswer:
     reason: str  # how it was cancelled, or why it could not be
 
 
-def cancel_post(w: Wiring, post_id: str) -> CancelAnswer | None:
+def cancel_post(w: CancelPorts, post_id: str) -> CancelAnswer | None:
     """None when there is no such post."""
     answer: CancelAnswer | None = None
     for _ in range(_MAX_ROUNDS):
@@ -50,7 +55,7 @@ def cancel_post(w: Wiring, post_id: str) -> CancelAnswer | None:
     return CancelAnswer(False, post, "the post kept changing while it was being cancelled: ask again")
 
 
-def _decide(w: Wiring, post: dict[str, Any]) -> CancelAnswer | None:
+def _decide(w: CancelPorts, post: dict[str, Any]) -> CancelAnswer | None:
     """The answer, or None when the post moved on and the decision must be made again."""
     status = str(post["status"])
     if status in TERMINAL:
@@ -71,7 +76,7 @@ def _decide(w: Wiring, post: dict[str, Any]) -> CancelAnswer | None:
     return _cancel_pull(w, post, str(publish_id))
 
 
-def _cancel_before_tiktok(w: Wiring, post: dict[str, Any]) -> CancelAnswer | None:
+def _cancel_before_tiktok(w: CancelPorts, post: dict[str, Any]) -> CancelAnswer | None:
     if post.get("init_started_at"):
         return _refused(post, "TikTok is being asked to create this post right now: ask again in a moment")
     if w.posts.cancel(post["post_id"], now=w.now(), note=NOTE, publish_id=None):
@@ -79,7 +84,7 @@ def _cancel_before_tiktok(w: Wiring, post: dict[str, Any]) -> CancelAnswer | Non
     return None
 
 
-def _cancel_upload(w: Wiring, post: dict[str, Any], publish_id: str) -> CancelAnswer | None:
+def _cancel_upload(w: CancelPorts, post: dict[str, Any], publish_id: str) -> CancelAnswer | None:
     if post["status"] == "UPLOADING" and w.posts.cancel(
         post["post_id"], now=w.now(), note=NOTE, publish_id=publish_id, before_final_chunk=True
     ):
@@ -89,7 +94,7 @@ def _cancel_upload(w: Wiring, post: dict[str, Any], publish_id: str) -> CancelAn
     return _refused(post, "every byte was handed to TikTok, which publishes it: delete it in the TikTok app")
 
 
-def _cancel_pull(w: Wiring, post: dict[str, Any], publish_id: str) -> CancelAnswer | None:
+def _cancel_pull(w: CancelPorts, post: dict[str, Any], publish_id: str) -> CancelAnswer | None:
     try:
         w.tiktok.cancel(w.access_tokens.for_account(post["account_id"]), publish_id)
     except TikTokError as exc:
@@ -106,7 +111,7 @@ def _refused(post: dict[str, Any], reason: str) -> CancelAnswer:
     return CancelAnswer(False, post, f"not cancelled: {reason}; the post keeps following TikTok to its end")
 
 
-def _cancelled(w: Wiring, post_id: str, how: str) -> CancelAnswer:
+def _cancelled(w: CancelPorts, post_id: str, how: str) -> CancelAnswer:
     w.workflow.stop(post_id, error="PostCancelled", cause=NOTE)
     post = w.posts.get(post_id) or {}
     give_back_slots(w, post, w.now())

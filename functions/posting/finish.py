@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasEventBus,
+    HasPosts,
+    HasQuota,
+    HasRateBudget,
+    HasSchedules,
+    HasSettings,
+    HasTikTok,
+)
 from functions.post_status import TERMINAL, UNSUCCESSFUL, PostStatus
 from functions.posting.after_publish import after_published
 from functions.posting.quota import release_inbox, release_post, slot_holder
@@ -13,7 +25,28 @@ from functions.posting.records import public_view
 from functions.store.events import EventPublishError
 
 if TYPE_CHECKING:
-    from functions.wiring import Wiring
+    from functions.posting.step_results import FinishResult
+
+
+class EndPorts(HasClock, HasPosts, HasQuota, HasEventBus, Protocol):
+    """What ending a post needs: its slots given back, its end announced."""
+
+
+class FinishPorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasQuota,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasEventBus,
+    HasSchedules,
+    Protocol,
+):
+    """Finish also starts what follows a publish."""
+
 
 CLEARED_ON_FAILURE = dict.fromkeys(("task_token", "upload_url"))  # nothing left to resume or upload
 STEP_ERRORS = {"PostRejectedError", "ReauthRequiredError", "QuotaWaitError", "RepairRefusedError"}
@@ -41,8 +74,8 @@ def failure_from(error: dict[str, Any]) -> tuple[str, str]:
 
 
 def finish(
-    w: Wiring, post_id: str, *, outcome: dict[str, Any] | None, error: dict[str, Any] | None
-) -> dict[str, Any]:
+    w: FinishPorts, post_id: str, *, outcome: dict[str, Any] | None, error: dict[str, Any] | None
+) -> FinishResult:
     post = w.posts.get(post_id)
     if post is None:
         return {"post_id": post_id, "status": "MISSING"}
@@ -57,7 +90,7 @@ def finish(
             fields={"fail_reason": reason, "fail_detail": detail, **CLEARED_ON_FAILURE},
         )
     post = w.posts.get(post_id) or post
-    status = post.get("status")
+    status = str(post["status"])
     if status in UNSUCCESSFUL:
         give_back_slots(w, post, now)
     emit(w, post)
@@ -66,7 +99,7 @@ def finish(
     return {"post_id": post_id, "status": status}
 
 
-def give_back_slots(w: Wiring, post: dict[str, Any], now: int) -> None:
+def give_back_slots(w: EndPorts, post: dict[str, Any], now: int) -> None:
     """For a post that ended without publishing: a slot no init TikTok may count has used goes back; one
     TikTok counted (or may have: an init left unanswered) stays taken for its 24 hours, as TikTok counts it.
     A pending inbox share always goes back."""
@@ -85,7 +118,7 @@ def detail_type(post: dict[str, Any]) -> str:
     return "Post Failed"
 
 
-def emit(w: Wiring, post: dict[str, Any]) -> None:
+def emit(w: EndPorts, post: dict[str, Any]) -> None:
     """The post's outcome on EventBridge (no token, no upload URL), and a metric of it; once per status
     (a post failed by a webhook and then by its workflow's next step is announced once)."""
     status = post.get("status")

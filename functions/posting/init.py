@@ -17,9 +17,20 @@ direct post is followed by status polling from the start (its failure may still 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasMediaSigningKey,
+    HasPosts,
+    HasQuota,
+    HasRateBudget,
+    HasSettings,
+    HasTikTok,
+)
 from functions.posting.errors import (
     PostRejectedError,
     TransientStepError,
@@ -28,6 +39,7 @@ from functions.posting.manifest import PostManifest
 from functions.posting.media_urls import pull_url
 from functions.posting.prepared import Prepared
 from functions.posting.quota import hold_from_init, slot_holder
+from functions.posting.record_fields import UploadProgress
 from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
 from functions.posting.transfer_method import both_refused_reason, fallback_for, refusal, refuses_method
@@ -43,10 +55,29 @@ from functions.tiktok.models import (
 )
 
 if TYPE_CHECKING:
-    from functions.wiring import Wiring
+    from functions.posting.step_results import InitStepResult
 
 
-def media_url(w: Wiring, key: str, version_id: str | None) -> str:
+class MediaUrlPorts(HasClock, HasSettings, HasMediaSigningKey, Protocol):
+    """What signing a pull URL needs."""
+
+
+class InitPorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasQuota,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasMediaSigningKey,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
+
+def media_url(w: MediaUrlPorts, key: str, version_id: str | None) -> str:
     """Where TikTok pulls the object: a signed, short-lived URL on the verified media domain."""
     return pull_url(
         w.settings.media_base_url,
@@ -58,14 +89,15 @@ def media_url(w: Wiring, key: str, version_id: str | None) -> str:
     )
 
 
-def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
+def init_post(w: InitPorts, post_id: str) -> InitStepResult:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     prepared = Prepared.of(post)
     poll = not announced_by_webhook(PostManifest.model_validate(post["settings"]))
     if post.get("publish_id"):
-        uploading = prepared.uploads_a_file and not post.get("upload", {}).get("complete", False)
+        upload = UploadProgress.found_in(post)
+        uploading = prepared.uploads_a_file and not (upload is not None and upload.complete)
         return {"upload": uploading, "poll": poll}
     now = w.now()
     if post.get("init_started_at"):
@@ -113,7 +145,7 @@ def init_post(w: Wiring, post_id: str) -> dict[str, Any]:
     )
     fields: dict[str, Any] = {"init_started_at": None}  # answered: nothing left unknown
     if upload is not None:
-        fields["upload"] = {**upload, "offset": 0, "complete": False}
+        fields["upload"] = upload.to_record()
         fields["upload_url"] = result.upload_url
     status = "UPLOADING" if upload is not None else "PROCESSING"
     w.posts.transition(post_id, status, now=now, note=f"TikTok publish_id {result.publish_id}", fields=fields)
@@ -126,8 +158,8 @@ def announced_by_webhook(manifest: PostManifest) -> bool:
 
 
 def _call_choosing_method(
-    w: Wiring, post: dict[str, Any], prepared: Prepared, token: str, manifest: PostManifest
-) -> tuple[InitResult, dict[str, Any] | None]:
+    w: InitPorts, post: dict[str, Any], prepared: Prepared, token: str, manifest: PostManifest
+) -> tuple[InitResult, UploadProgress | None]:
     """The init with the prepared method and, if TikTok refuses that method (not the post), once more with
     the other one (functions/posting/transfer_method.py)."""
     post_id = post["post_id"]
@@ -157,8 +189,8 @@ def _call_choosing_method(
 
 
 def _call(
-    w: Wiring, token: str, manifest: PostManifest, prepared: Prepared
-) -> tuple[InitResult, dict[str, Any] | None]:
+    w: InitPorts, token: str, manifest: PostManifest, prepared: Prepared
+) -> tuple[InitResult, UploadProgress | None]:
     client = w.tiktok
     if manifest.kind == "photo":
         urls = [media_url(w, p.key, p.version_id) for p in prepared.photos]
@@ -180,16 +212,16 @@ def _call(
         return result, None
 
     video = prepared.the_video()
-    upload: dict[str, Any] | None = None
+    upload: UploadProgress | None = None
     if prepared.uploads_a_file:
         plan = plan_chunks(video.size, w.settings.upload_chunk_bytes)
         video_source = VideoSourceInfo.file_upload(plan)
-        upload = {
-            "total": plan.video_size,
-            "chunk_size": plan.chunk_size,
-            "chunks": plan.total_chunk_count,
-            "preferred_chunk_size": w.settings.upload_chunk_bytes,  # replans the same chunks in Upload
-        }
+        upload = UploadProgress(
+            total=plan.video_size,
+            chunk_size=plan.chunk_size,
+            chunks=plan.total_chunk_count,
+            preferred_chunk_size=w.settings.upload_chunk_bytes,  # replans the same chunks in Upload
+        )
     else:
         video_source = VideoSourceInfo.pull_from_url(media_url(w, video.key, video.version_id))
     if manifest.mode == "inbox":

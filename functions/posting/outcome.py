@@ -11,17 +11,33 @@ hands its outcome to the workflow as its own result.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasPosts,
+    HasRateBudget,
+    HasTikTok,
+    HasWorkflow,
+)
 from functions.posting.errors import PostRejectedError, TikTokRetryError
 from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.error_codes import ErrorKind
 from functions.tiktok.fail_reasons import describe_fail_reason
 
 if TYPE_CHECKING:
-    from functions.wiring import Wiring
+    from functions.posting.step_results import OutcomeResult
+
 
 # Poll backoff after the webhook did not come in time (seconds), capped; status fetch allows 30/min.
+class OutcomePorts(
+    HasClock, HasPosts, HasAccounts, HasTikTok, HasAccessTokens, HasRateBudget, HasWorkflow, Protocol
+):
+    """The ports this module's functions use."""
+
+
 POLL_DELAYS = (5, 10, 20, 40, 80, 160, 300)
 # A fail_reason TikTok says to retry (`internal`, a failed pull) gets a new init after these waits (seconds);
 # once they are spent the post fails with TikTok's reason.
@@ -36,7 +52,7 @@ TIKTOK_STATUS = {
 }
 
 
-def outcome_of(post: dict[str, Any]) -> dict[str, Any] | None:
+def outcome_of(post: dict[str, Any]) -> OutcomeResult | None:
     """What the workflow waits for, if the post has reached it: published, or in the creator's inbox."""
     status = post.get("status")
     if status == "PUBLISH_COMPLETE" or (status == "SEND_TO_USER_INBOX" and post.get("mode") == "inbox"):
@@ -53,7 +69,7 @@ def failure_of(post: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def apply_tiktok_status(
-    w: Wiring,
+    w: OutcomePorts,
     post: dict[str, Any],
     tiktok_status: str,
     *,
@@ -85,7 +101,7 @@ def apply_tiktok_status(
     return changed
 
 
-def _retry(w: Wiring, post: dict[str, Any], reason: str, *, note: str, resume: bool) -> bool:
+def _retry(w: OutcomePorts, post: dict[str, Any], reason: str, *, note: str, resume: bool) -> bool:
     """Set the post up for a new init after TikTok failed it with a reason it says to retry; False once the
     retries are spent (or the post moved on meanwhile), and then it fails as usual."""
     done = int((post.get("tiktok_retry") or {}).get("attempt", 0))
@@ -106,7 +122,7 @@ def _retry(w: Wiring, post: dict[str, Any], reason: str, *, note: str, resume: b
     return True
 
 
-def _answer_retry(w: Wiring, token: str, cause: str) -> None:
+def _answer_retry(w: OutcomePorts, token: str, cause: str) -> None:
     # A wait that timed out already: the polling that took over sees the post back before Init.
     w.workflow.fail(token, error=TikTokRetryError.__name__, cause=cause)
 
@@ -118,7 +134,7 @@ def retry_pending(post: dict[str, Any]) -> bool:
     )
 
 
-def resume_waiting(w: Wiring, post_id: str) -> None:
+def resume_waiting(w: OutcomePorts, post_id: str) -> None:
     """Answer the stored task token if the post has reached what the workflow waits for."""
     post = w.posts.get(post_id)
     token = post.get("task_token") if post else None
@@ -134,7 +150,7 @@ def resume_waiting(w: Wiring, post_id: str) -> None:
     _answer(w, token, outcome, failure)
 
 
-def register_wait(w: Wiring, post_id: str, task_token: str) -> None:
+def register_wait(w: OutcomePorts, post_id: str, task_token: str) -> None:
     """Keep the workflow's task token on the post, or answer it at once if the outcome is already known."""
     for _ in range(5):
         post = w.posts.get(post_id)
@@ -151,7 +167,9 @@ def register_wait(w: Wiring, post_id: str, task_token: str) -> None:
     raise PostRejectedError("post_changing", f"post {post_id} kept changing while its wait was registered")
 
 
-def _answer(w: Wiring, token: str, outcome: dict[str, Any] | None, failure: tuple[str, str] | None) -> None:
+def _answer(
+    w: OutcomePorts, token: str, outcome: OutcomeResult | None, failure: tuple[str, str] | None
+) -> None:
     # A wait that timed out already is not answered: the polling branch took over and sees the same outcome.
     if outcome is not None:
         w.workflow.succeed(token, outcome)
@@ -159,7 +177,7 @@ def _answer(w: Wiring, token: str, outcome: dict[str, Any] | None, failure: tupl
         w.workflow.fail(token, error=failure[0], cause=failure[1])
 
 
-def check_status(w: Wiring, post_id: str) -> dict[str, Any]:
+def check_status(w: OutcomePorts, post_id: str) -> OutcomeResult:
     """Polling, when no webhook came in time: at most one fetch per call, within the 30/min budget."""
     post = w.posts.get(post_id)
     if post is None:

@@ -12,12 +12,24 @@ approval) is marked for review: the workflow then waits for the creator's decisi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasMedia,
+    HasPosts,
+    HasPullVideos,
+    HasRateBudget,
+    HasSettings,
+    HasTikTok,
+)
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
 from functions.posting.prepared import Prepared, PreparedPhoto, PreparedVideo
+from functions.posting.record_fields import PostMedia
 from functions.posting.repair_needs import photo_needs, read_only_by_pyav, video_needs
 from functions.posting.rules import (
     check_photo,
@@ -34,7 +46,23 @@ from functions.tiktok.models import CreatorInfo, PrivacyLevel
 
 if TYPE_CHECKING:
     from functions.posting.media_probe import VideoProbe
-    from functions.wiring import Wiring
+    from functions.posting.step_results import PrepareResult
+
+
+class PreparePorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasMedia,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasPullVideos,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm"}
 
@@ -50,7 +78,7 @@ def review_reason(manifest: PostManifest, settings: Settings) -> str | None:
     return None
 
 
-def creator_info(w: Wiring, account_id: str) -> CreatorInfo:
+def creator_info(w: PreparePorts, account_id: str) -> CreatorInfo:
     """What the creator may post now; TikTok's "can't post now" answers make the post wait. An answer that
     says they can lifts the pause noted when the account was connected."""
     info = tiktok_call(w, account_id, "creator_info", lambda client, token: client.creator_info(token))
@@ -58,14 +86,14 @@ def creator_info(w: Wiring, account_id: str) -> CreatorInfo:
     return info
 
 
-def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
+def prepare(w: PreparePorts, post_id: str) -> PrepareResult:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     manifest = PostManifest.model_validate(post["settings"])
     account_id = post["account_id"]
-    bucket = post["media"]["bucket"]
-    versions: dict[str, str | None] = dict(post["media"].get("version_ids") or {})
+    media = PostMedia.of(post)
+    bucket, versions = media.bucket, media.version_ids
     now = w.now()
 
     creator = creator_info(w, account_id)
@@ -73,9 +101,9 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
     video: PreparedVideo | None = None
     photos: tuple[PreparedPhoto, ...] = ()
     if manifest.kind == "video":
-        video = _video(w, bucket, post["media"]["keys"][0], versions, creator=creator, repair=repair)
+        video = _video(w, bucket, media.keys[0], versions, creator=creator, repair=repair)
     else:
-        photos = tuple(_photo(w, bucket, key, versions, repair) for key in post["media"]["keys"])
+        photos = tuple(_photo(w, bucket, key, versions, repair) for key in media.keys)
     check_privacy(manifest, creator, w.settings.app_status)
     review = review_reason(manifest, w.settings)
     if review and w.settings.app_status is AppStatus.UNAUDITED:
@@ -106,7 +134,7 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
     )
     fields: dict[str, Any] = {"prepared": prepared.to_record()}
     publish_at = publish_at_text(manifest, now)
-    result: dict[str, Any] = {"review": review is not None}
+    result: PrepareResult = {"review": review is not None}
     if repair.items:
         # The Repair step makes a conforming copy before anything else waits or is sent (review previews it).
         fields["repair"] = repair.record()
@@ -127,7 +155,7 @@ def prepare(w: Wiring, post_id: str) -> dict[str, Any]:
 class _RepairNeeds:
     """The media Prepare found breaking a rule a repair can fix, as the Repair step reads them."""
 
-    def __init__(self, w: Wiring, manifest: PostManifest, account_id: str, max_duration: int) -> None:
+    def __init__(self, w: PreparePorts, manifest: PostManifest, account_id: str, max_duration: int) -> None:
         self._w, self._manifest, self._account_id = w, manifest, account_id
         self.max_duration = max_duration
         self.items: list[dict[str, Any]] = []
@@ -148,7 +176,7 @@ class _RepairNeeds:
 
 
 def _video(
-    w: Wiring,
+    w: PreparePorts,
     bucket: str,
     key: str,
     versions: dict[str, str | None],
@@ -182,7 +210,7 @@ def _video(
 
 
 def _photo(
-    w: Wiring, bucket: str, key: str, versions: dict[str, str | None], repair: _RepairNeeds
+    w: PreparePorts, bucket: str, key: str, versions: dict[str, str | None], repair: _RepairNeeds
 ) -> PreparedPhoto:
     head = _head(w, bucket, key, versions.get(key))
     try:
@@ -206,14 +234,14 @@ def _photo(
     )
 
 
-def _reader(w: Wiring, bucket: str, key: str, version_id: str | None) -> ReadRange:
+def _reader(w: PreparePorts, bucket: str, key: str, version_id: str | None) -> ReadRange:
     def read(start: int, end_inclusive: int) -> bytes:
         return w.media.read_range(bucket, key, start, end_inclusive, version_id)
 
     return read
 
 
-def _head(w: Wiring, bucket: str, key: str, version_id: str | None) -> dict[str, Any]:
+def _head(w: PreparePorts, bucket: str, key: str, version_id: str | None) -> dict[str, Any]:
     try:
         return w.media.head(bucket, key, version_id)
     except NotFoundError:

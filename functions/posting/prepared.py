@@ -14,46 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from functions.posting.errors import PostRejectedError
+from functions.posting.record_fields import RecordFields, record_invalid
 
 FILE_UPLOAD, PULL_FROM_URL = "FILE_UPLOAD", "PULL_FROM_URL"
-
-
-class _Fields:
-    """Typed reads of one mapping of the record, each error naming the field by its path."""
-
-    def __init__(self, value: object, path: str) -> None:
-        if not isinstance(value, Mapping):
-            raise _invalid(path, "an object", value)
-        self.data: Mapping[str, Any] = value
-        self.path = path
-
-    def _get(self, name: str, kinds: tuple[type, ...], what: str, *, optional: bool = False) -> Any:
-        value = self.data.get(name)
-        if value is None and optional:
-            return None
-        # bool is an int to Python; never a number here, and a number is never a flag.
-        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            raise _invalid(f"{self.path}.{name}", what, value)
-        return value
-
-    def text(self, name: str, *, optional: bool = False) -> Any:
-        return self._get(name, (str,), "a string", optional=optional)
-
-    def number(self, name: str) -> int:
-        return int(self._get(name, (int, float), "a number"))
-
-    def flag(self, name: str) -> bool:
-        """False when absent: a post prepared before the flag was recorded has TikTok's default."""
-        return bool(self._get(name, (bool,), "true or false", optional=True))
-
-    def mapping(self, name: str) -> dict[str, Any] | None:
-        return dict(self._get(name, (dict,), "an object", optional=True) or {}) or None
-
-
-def _invalid(path: str, what: str, got: object) -> PostRejectedError:
-    shown = "nothing" if got is None else f"{type(got).__name__} {got!r}"[:80]
-    return PostRejectedError("post_record_invalid", f"the post record's {path} must be {what}, not {shown}")
 
 
 @dataclass(frozen=True)
@@ -66,7 +29,7 @@ class MediaObject:
     repaired_from: dict[str, Any] | None
 
     @staticmethod
-    def _common(fields: _Fields) -> dict[str, Any]:
+    def _common(fields: RecordFields) -> dict[str, Any]:
         return {
             "key": fields.text("key"),
             "version_id": fields.text("version_id", optional=True),
@@ -86,7 +49,7 @@ class PreparedVideo(MediaObject):
 
     @classmethod
     def of(cls, value: object, path: str) -> PreparedVideo:
-        fields = _Fields(value, path)
+        fields = RecordFields(value, path)
         return cls(
             **cls._common(fields), content_type=fields.text("content_type"), probe=fields.mapping("probe")
         )
@@ -105,7 +68,7 @@ class PreparedPhoto(MediaObject):
 
     @classmethod
     def of(cls, value: object, path: str) -> PreparedPhoto:
-        fields = _Fields(value, path)
+        fields = RecordFields(value, path)
         return cls(
             **cls._common(fields),
             format=fields.text("format"),
@@ -129,17 +92,17 @@ class Prepared:
 
     @classmethod
     def of(cls, post: Mapping[str, Any]) -> Prepared:
-        fields = _Fields(post.get("prepared"), "prepared")
+        fields = RecordFields(post.get("prepared"), "prepared")
         source = fields.text("source")
         if source not in (FILE_UPLOAD, PULL_FROM_URL):
-            raise _invalid("prepared.source", f"{FILE_UPLOAD} or {PULL_FROM_URL}", source)
+            raise record_invalid("prepared.source", f"{FILE_UPLOAD} or {PULL_FROM_URL}", source)
         photos = fields.data.get("photos")
         if fields.data.get("video") is None and not isinstance(photos, list):
-            raise _invalid("prepared.video", "an object (or prepared.photos a list)", None)
-        creator = _Fields(fields.data.get("creator") or {}, "prepared.creator")
+            raise record_invalid("prepared.video", "an object (or prepared.photos a list)", None)
+        creator = RecordFields(fields.data.get("creator") or {}, "prepared.creator")
         notes = fields.data.get("notes") or []
         if not isinstance(notes, list):
-            raise _invalid("prepared.notes", "a list", notes)
+            raise record_invalid("prepared.notes", "a list", notes)
         return cls(
             source=source,
             video=(
@@ -164,7 +127,7 @@ class Prepared:
     def the_video(self) -> PreparedVideo:
         """The video of a video post; post_record_invalid when the record has none."""
         if self.video is None:
-            raise _invalid("prepared.video", "an object for a video post", None)
+            raise record_invalid("prepared.video", "an object for a video post", None)
         return self.video
 
     @property

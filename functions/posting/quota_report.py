@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from functions.ports import HasClock, HasPosts, HasQuota, HasSettings
 from functions.post_status import PostStatus
 from functions.posting.quota import (
     DAY,
@@ -23,7 +24,11 @@ from functions.store.quota import ledger_key
 
 if TYPE_CHECKING:
     from functions.store.accounts import Account
-    from functions.wiring import Wiring
+
+
+class QuotaReportPorts(HasClock, HasSettings, HasPosts, HasQuota, Protocol):
+    """The ports this module's functions use."""
+
 
 WAITING = (PostStatus.RECEIVED, PostStatus.AWAITING_REVIEW, PostStatus.SCHEDULED, PostStatus.WAITING_QUOTA)
 
@@ -39,12 +44,12 @@ class Limit:
     what: str
 
 
-def _limit(w: Wiring, name: str, key: str, *, limit: int, window: int, what: str) -> Limit:
+def _limit(w: QuotaReportPorts, name: str, key: str, *, limit: int, window: int, what: str) -> Limit:
     used, next_free = w.quota.usage(key, w.now(), limit)
     return Limit(name, limit, window, used, max(limit - used, 0), next_free, what)
 
 
-def limits(w: Wiring, account: Account) -> list[Limit]:
+def limits(w: QuotaReportPorts, account: Account) -> list[Limit]:
     """Every limit the account's posts are held to; the daily cap first."""
     account_id = account.account_id
     found = [
@@ -80,7 +85,7 @@ def _expected_at(post: dict[str, Any], direct_limit: Limit) -> tuple[int | None,
     return None, "goes out as soon as its turn comes"
 
 
-def quota_report(w: Wiring, account: Account) -> dict[str, Any]:
+def quota_report(w: QuotaReportPorts, account: Account) -> dict[str, Any]:
     found = limits(w, account)
     direct = found[0]
     queued = []

@@ -16,20 +16,27 @@ A retried step finds the repair recorded and does nothing again.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from functions.ports import HasClock, HasMedia, HasPosts
 from functions.post_status import is_terminal
 from functions.posting.errors import PostRejectedError
 from functions.posting.media_probe import ImageProbe, MediaProbeError, probe_image, probe_video
 from functions.posting.prepared import MediaObject, Prepared, PreparedPhoto, PreparedVideo
+from functions.posting.record_fields import PostMedia
 from functions.posting.rules import check_photo, check_video
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from functions.posting.media_probe import VideoProbe
+    from functions.posting.step_results import RepairResult
     from functions.repair.results import RepairOutcome
-    from functions.wiring import Wiring
+
+
+class RepairPorts(HasClock, HasPosts, HasMedia, Protocol):
+    """The ports this module's functions use."""
+
 
 DERIVED_PREFIX = "derived/"
 CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "jpeg": "image/jpeg"}
@@ -40,7 +47,7 @@ def derived_key(post: dict[str, Any], name: str) -> str:
     return f"{DERIVED_PREFIX}{post['account_id']}/{post['post_id']}/{name}"
 
 
-def repair_post(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | None = None) -> dict[str, Any]:
+def repair_post(w: RepairPorts, post_id: str, remaining_ms: Callable[[], int] | None = None) -> RepairResult:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
@@ -91,7 +98,7 @@ def repair_post(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | None 
 
 
 def _video(
-    w: Wiring, post: dict[str, Any], video: PreparedVideo, needs: dict[str, Any], remaining: float
+    w: RepairPorts, post: dict[str, Any], video: PreparedVideo, needs: dict[str, Any], remaining: float
 ) -> tuple[PreparedVideo, dict[str, Any], float]:
     # PyAV is imported here: the repair function's layer carries it, no other function's does.
     from functions.repair import budget  # noqa: PLC0415
@@ -99,7 +106,7 @@ def _video(
     from functions.repair.sources import read_video_facts  # noqa: PLC0415
     from functions.repair.video import repair_video  # noqa: PLC0415
 
-    bucket, limit = post["media"]["bucket"], int(needs["max_duration_seconds"])
+    bucket, limit = PostMedia.of(post).bucket, int(needs["max_duration_seconds"])
     with w.media.open_file(bucket, video.key, video.version_id, video.size) as source:
         facts = read_video_facts(source)
         plan = plan_video_repair(facts.probe, max_duration_seconds=limit, audio_codec=facts.audio_codec)
@@ -132,12 +139,12 @@ def _video(
 
 
 def _photo(
-    w: Wiring, post: dict[str, Any], photo: PreparedPhoto, index: int
+    w: RepairPorts, post: dict[str, Any], photo: PreparedPhoto, index: int
 ) -> tuple[PreparedPhoto, dict[str, Any]]:
     from functions.repair.photo import repair_photo  # noqa: PLC0415 - Pillow: the repair layer's
     from functions.repair.plan import plan_photo_repair  # noqa: PLC0415
 
-    bucket = post["media"]["bucket"]
+    bucket = PostMedia.of(post).bucket
     probe = ImageProbe(photo.format, photo.width, photo.height)
     plan = plan_photo_repair(probe, photo.size)
     key = derived_key(post, f"photo-{index + 1:02d}.jpg")
@@ -166,7 +173,7 @@ def _photo(
 
 
 def _checked_video(
-    w: Wiring, bucket: str, key: str, *, version_id: str | None, size: int, limit: int
+    w: RepairPorts, bucket: str, key: str, *, version_id: str | None, size: int, limit: int
 ) -> VideoProbe:
     """The copy as Prepare would see it: the same probe and rules, read from S3."""
     try:
@@ -186,7 +193,7 @@ def _item(source: MediaObject, copy: MediaObject, outcome: RepairOutcome) -> dic
     }
 
 
-def _reader(w: Wiring, bucket: str, key: str, version_id: str | None) -> Callable[[int, int], bytes]:
+def _reader(w: RepairPorts, bucket: str, key: str, version_id: str | None) -> Callable[[int, int], bytes]:
     def read(start: int, end_inclusive: int) -> bytes:
         return w.media.read_range(bucket, key, start, end_inclusive, version_id)
 

@@ -3,23 +3,47 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasPosts,
+    HasQuota,
+    HasRateBudget,
+    HasSettings,
+    HasTikTok,
+)
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
 from functions.posting.quota import QuotaDecision, reserve_post, slot_holder
 from functions.posting.shared_cap import hold_posts_made_elsewhere
 from functions.settings import AppStatus
 
 if TYPE_CHECKING:
-    from functions.wiring import Wiring
+    from functions.posting.step_results import ReserveResult
+
+
+class ReservePorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasQuota,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    Protocol,
+):
+    """The ports this module's functions use."""
 
 
 def _z(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def take_slots(w: Wiring, post: dict[str, Any], now: int, *, for_init: bool = False) -> QuotaDecision:
+def take_slots(w: ReservePorts, post: dict[str, Any], now: int, *, for_init: bool = False) -> QuotaDecision:
     """Every slot the post needs (see reserve_post), for a connected account only."""
     account = w.accounts.get(post["account_id"])
     if account is None or account.status != "connected":
@@ -40,7 +64,7 @@ def take_slots(w: Wiring, post: dict[str, Any], now: int, *, for_init: bool = Fa
     )
 
 
-def reserve_quota(w: Wiring, post_id: str) -> dict[str, Any]:
+def reserve_quota(w: ReservePorts, post_id: str) -> ReserveResult:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")

@@ -10,9 +10,10 @@ video that is one of our own posts is not counted: its post holds its own slot.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.accounts.scopes import VIDEO_LIST_SCOPE
+from functions.ports import HasAccessTokens, HasPosts, HasQuota, HasRateBudget, HasSettings, HasTikTok
 from functions.posting.after_publish import completed_time, init_time
 from functions.posting.public_video import match_public_video
 from functions.posting.quota import DAY, INIT_MARGIN_SECONDS, posts_ledger
@@ -21,13 +22,17 @@ from functions.tiktok.errors import TikTokError
 if TYPE_CHECKING:
     from functions.store.accounts import Account
     from functions.tiktok.display import Video
-    from functions.wiring import Wiring
+
+
+class SharedCapPorts(HasSettings, HasPosts, HasQuota, HasTikTok, HasAccessTokens, HasRateBudget, Protocol):
+    """The ports this module's functions use."""
+
 
 LOG = logging.getLogger(__name__)
 MAX_PAGES = 5  # 100 videos: far more than a daily cap
 
 
-def hold_posts_made_elsewhere(w: Wiring, account: Account, now: int) -> int:
+def hold_posts_made_elsewhere(w: SharedCapPorts, account: Account, now: int) -> int:
     """Hold a daily-cap slot for each public video the creator posted elsewhere in the last 24 hours;
     the number of videos held. Skipped (0) when the account may not list its videos."""
     if not w.settings.display_scopes or VIDEO_LIST_SCOPE not in account.scopes:
@@ -54,7 +59,7 @@ def hold_posts_made_elsewhere(w: Wiring, account: Account, now: int) -> int:
     return len(elsewhere)
 
 
-def _recent_videos(w: Wiring, account_id: str, now: int) -> list[Video]:
+def _recent_videos(w: SharedCapPorts, account_id: str, now: int) -> list[Video]:
     from functions.tiktok.display import list_videos  # noqa: PLC0415 - pydantic models: accounts that list
 
     token = w.access_tokens.for_account(account_id)

@@ -12,23 +12,50 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasEventBus,
+    HasMedia,
+    HasPosts,
+    HasRateBudget,
+    HasSettings,
+    HasTikTok,
+)
 from functions.posting.after_publish import plan_fields
 from functions.tiktok.display import MAX_COUNT, STATS_SCOPE, creator_stats, query_videos
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
 if TYPE_CHECKING:
+    from functions.posting.step_results import SnapshotResult
     from functions.store.schedules import Schedules
     from functions.tiktok.display import Video
-    from functions.wiring import Wiring
+
+
+class SnapshotsPorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasMedia,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasEventBus,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 BATCH_WINDOW = 300  # snapshots due this soon are taken with the one that fired
 WAIT_FOR_LINK = 600  # a snapshot due while the link is still searched for waits this long
 METRICS_PREFIX = "metrics/"
 
 
-def take_snapshots(w: Wiring, post_id: str, due_at: int, schedules: Schedules) -> dict[str, Any]:
+def take_snapshots(w: SnapshotsPorts, post_id: str, due_at: int, schedules: Schedules) -> SnapshotResult:
     post = w.posts.get(post_id)
     if post is None or due_at not in ((post.get("after_publish") or {}).get("snapshots_due") or []):
         return {"post_id": post_id, "taken": 0}  # taken with another post's run, or ended
@@ -69,7 +96,7 @@ def take_snapshots(w: Wiring, post_id: str, due_at: int, schedules: Schedules) -
     return {"post_id": post_id, "taken": len(lines)}
 
 
-def _due_with(w: Wiring, post: dict[str, Any]) -> list[dict[str, Any]]:
+def _due_with(w: SnapshotsPorts, post: dict[str, Any]) -> list[dict[str, Any]]:
     """The post and the account's other posts with a snapshot due within BATCH_WINDOW (up to 20 in all)."""
     horizon = w.now() + BATCH_WINDOW
     batch = [post]
@@ -81,7 +108,7 @@ def _due_with(w: Wiring, post: dict[str, Any]) -> list[dict[str, Any]]:
     return batch
 
 
-def _record(w: Wiring, post: dict[str, Any], video: Video) -> dict[str, Any]:
+def _record(w: SnapshotsPorts, post: dict[str, Any], video: Video) -> dict[str, Any]:
     now = w.now()
     plan = dict(post.get("after_publish") or {})
     due = [d for d in plan.get("snapshots_due") or [] if d > now + BATCH_WINDOW]
@@ -95,12 +122,12 @@ def _record(w: Wiring, post: dict[str, Any], video: Video) -> dict[str, Any]:
     return line
 
 
-def _end(w: Wiring, post: dict[str, Any], why: str) -> None:
+def _end(w: SnapshotsPorts, post: dict[str, Any], why: str) -> None:
     plan = {**(post.get("after_publish") or {}), "snapshots_due": []}
     w.posts.update_fields(post["post_id"], {**plan_fields(plan), "snapshots_ended": why}, w.now())
 
 
-def _write_lines(w: Wiring, lines: list[dict[str, Any]]) -> None:
+def _write_lines(w: SnapshotsPorts, lines: list[dict[str, Any]]) -> None:
     """One object per run, JSON lines, partitioned by day (Athena: `dt` as a partition column)."""
     if not lines:
         return
@@ -110,7 +137,7 @@ def _write_lines(w: Wiring, lines: list[dict[str, Any]]) -> None:
     w.media.put_text(w.settings.require("media_bucket"), key, body, "application/x-ndjson")
 
 
-def _refresh_stats(w: Wiring, account_id: str, token: str) -> None:
+def _refresh_stats(w: SnapshotsPorts, account_id: str, token: str) -> None:
     """The creator's counts, kept on the account while its posts are followed (`user.info.stats`)."""
     account = w.accounts.get(account_id)
     if account is None or STATS_SCOPE not in account.scopes:

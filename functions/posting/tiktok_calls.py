@@ -22,13 +22,14 @@ from functions.tiktok.errors import (
 )
 
 if TYPE_CHECKING:
+    from functions.ports import CallsTikTok
     from functions.tiktok.client import TikTokClient
-    from functions.wiring import Wiring
+
 
 T = TypeVar("T")
 
 
-def tiktok_call(w: Wiring, account_id: str, endpoint: str, call: Callable[[TikTokClient, str], T]) -> T:
+def tiktok_call(w: CallsTikTok, account_id: str, endpoint: str, call: Callable[[TikTokClient, str], T]) -> T:
     token = w.access_tokens.for_account(account_id)
     w.rate_budget.take(account_id, endpoint)
     try:
@@ -41,7 +42,7 @@ def tiktok_call(w: Wiring, account_id: str, endpoint: str, call: Callable[[TikTo
         raise TransientStepError(f"{endpoint}: {exc}") from None
 
 
-def step_error(w: Wiring, account_id: str, endpoint: str, exc: TikTokError) -> Exception:
+def step_error(w: CallsTikTok, account_id: str, endpoint: str, exc: TikTokError) -> Exception:
     """What the workflow does with TikTok's answer: ask for reauthorisation, wait, retry, or fail clearly."""
     if isinstance(exc, TikTokReauthError):
         w.accounts.set_status(account_id, "reauth_required", exc.reason, w.now())

@@ -14,11 +14,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasMedia,
+    HasPosts,
+    HasRateBudget,
+    HasTikTok,
+    HasUploader,
+)
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.prepared import Prepared
+from functions.posting.record_fields import PostMedia, UploadProgress, record_invalid
 from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.chunks import ChunkPlan, plan_chunks
 from functions.tiktok.errors import (
@@ -29,39 +40,54 @@ from functions.tiktok.errors import (
 )
 
 if TYPE_CHECKING:
+    from functions.posting.step_results import UploadResult
     from functions.tiktok.upload import ChunkUploader
-    from functions.wiring import Wiring
+
+
+class TransferPorts(
+    HasClock,
+    HasPosts,
+    HasAccounts,
+    HasMedia,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasUploader,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 SAFETY_SECONDS = 30.0  # stop sending this long before the Lambda's own deadline
 
 
-def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | None = None) -> dict[str, Any]:
+def upload_chunks(
+    w: TransferPorts, post_id: str, remaining_ms: Callable[[], int] | None = None
+) -> UploadResult:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
-    upload = post.get("upload") or {}
     prepared = Prepared.of(post)
-    if not prepared.uploads_a_file or upload.get("complete"):
+    upload = _upload_left(post, prepared)
+    if upload is None:
         return {"complete": True}
     url = post.get("upload_url")
     if not url:
         raise PostRejectedError("upload_url_missing", "TikTok gave no upload URL for this post")
     video = prepared.the_video()
-    plan: ChunkPlan = plan_chunks(int(upload["total"]), int(upload["preferred_chunk_size"]))
-    if plan.chunk_size != int(upload["chunk_size"]):
+    plan: ChunkPlan = plan_chunks(upload.total, upload.preferred_chunk_size)
+    if plan.chunk_size != upload.chunk_size:
         raise PostRejectedError(
             "chunk_plan_mismatch", "the upload plan differs from the one TikTok was given"
         )
-    bucket = post["media"]["bucket"]
-    offset = int(upload.get("offset", 0))
+    bucket = PostMedia.of(post).bucket
+    offset = upload.offset
     deadline = None
     if remaining_ms is not None:
         deadline = time.monotonic() + remaining_ms() / 1000 - SAFETY_SECONDS
 
     def progress(acknowledged: int, _total: int) -> None:
-        w.posts.update_fields(
-            post_id, {"upload": {**upload, "offset": acknowledged, "complete": False}}, w.now()
-        )
+        w.posts.update_fields(post_id, {"upload": upload.at(acknowledged).to_record()}, w.now())
 
     uploader: ChunkUploader = w.uploader
     try:
@@ -80,7 +106,9 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
         )
     except (UploadUrlExpiredError, UploadTaskMissingError) as exc:
         if _tiktok_holds_every_byte(w, post, plan.video_size):
-            return _done(w, post, plan, note=f"TikTok holds all {plan.video_size} bytes (after {exc.reason})")
+            return _done(
+                w, post, upload, note=f"TikTok holds all {plan.video_size} bytes (after {exc.reason})"
+            )
         _abandon(w, post, reason=exc.reason)
         return {"complete": False, "reinit": True}
     except TikTokRetryableError as exc:
@@ -94,20 +122,30 @@ def upload_chunks(w: Wiring, post_id: str, remaining_ms: Callable[[], int] | Non
             "the post was cancelled before its final chunk: TikTok never received the whole file",
         )
     if not result.complete:
-        w.posts.update_fields(post_id, {"upload": {**upload, "offset": result.bytes_acknowledged}}, w.now())
+        w.posts.update_fields(post_id, {"upload": upload.at(result.bytes_acknowledged).to_record()}, w.now())
         return {"complete": False}
-    return _done(w, post, plan, note=f"{plan.video_size} bytes uploaded")
+    return _done(w, post, upload, note=f"{plan.video_size} bytes uploaded")
 
 
-def _done(w: Wiring, post: dict[str, Any], plan: ChunkPlan, *, note: str) -> dict[str, Any]:
-    upload = {**(post.get("upload") or {}), "offset": plan.video_size, "complete": True}
+def _upload_left(post: dict[str, Any], prepared: Prepared) -> UploadProgress | None:
+    """The upload still to do; None when the media goes by URL or TikTok has every byte."""
+    if not prepared.uploads_a_file:
+        return None
+    upload = UploadProgress.found_in(post)
+    if upload is None:
+        raise record_invalid("upload", "the chunk plan Init gave TikTok", None)
+    return None if upload.complete else upload
+
+
+def _done(w: TransferPorts, post: dict[str, Any], upload: UploadProgress, *, note: str) -> UploadResult:
+    done = upload.at(upload.total, complete=True).to_record()
     w.posts.transition(
-        post["post_id"], "PROCESSING", now=w.now(), note=note, fields={"upload": upload, "upload_url": None}
+        post["post_id"], "PROCESSING", now=w.now(), note=note, fields={"upload": done, "upload_url": None}
     )
     return {"complete": True}
 
 
-def _tiktok_holds_every_byte(w: Wiring, post: dict[str, Any], size: int) -> bool:
+def _tiktok_holds_every_byte(w: TransferPorts, post: dict[str, Any], size: int) -> bool:
     """What TikTok says of the publish_id: True when it has the whole file (or is past the upload)."""
     publish_id = str(post.get("publish_id") or "")
     try:
@@ -123,7 +161,7 @@ def _tiktok_holds_every_byte(w: Wiring, post: dict[str, Any], size: int) -> bool
     return True  # processing, in the inbox or published: TikTok has the file
 
 
-def _abandon(w: Wiring, post: dict[str, Any], *, reason: str) -> None:
+def _abandon(w: TransferPorts, post: dict[str, Any], *, reason: str) -> None:
     """Forget a publish_id whose upload can no longer finish, so Init asks TikTok for a new one."""
     if not w.posts.reset_for_reinit(
         post["post_id"],

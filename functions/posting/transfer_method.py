@@ -10,12 +10,18 @@ method that was used and each refusal (`transfer`). Photos have only PULL_FROM_U
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from functions.ports import HasSettings
 
 if TYPE_CHECKING:
     from functions.posting.manifest import PostManifest
     from functions.tiktok.errors import TikTokError
-    from functions.wiring import Wiring
+
+
+class TransferMethodPorts(HasSettings, Protocol):
+    """The ports this module's functions use."""
+
 
 FILE_UPLOAD = "FILE_UPLOAD"
 PULL_FROM_URL = "PULL_FROM_URL"
@@ -28,7 +34,7 @@ def refuses_method(exc: TikTokError, source: str) -> bool:
     return exc.code == "url_ownership_unverified"
 
 
-def fallback_for(w: Wiring, manifest: PostManifest, source: str, exc: TikTokError) -> str | None:
+def fallback_for(w: TransferMethodPorts, manifest: PostManifest, source: str, exc: TikTokError) -> str | None:
     """The other method to try after `exc`, or None when there is none."""
     if manifest.kind != "video" or not refuses_method(exc, source):
         return None

@@ -4,20 +4,24 @@ its status, RECEIVED, so its history says what it waits for, once per reason."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from functions.ports import HasClock, HasPosts
 from functions.post_status import PostStatus
 
 if TYPE_CHECKING:
     from functions.posting.errors import QuotaWaitError
-    from functions.wiring import Wiring
+
+
+class WaitingNotePorts(HasClock, HasPosts, Protocol):
+    """The ports this module's functions use."""
 
 
 def waiting_note(exc: QuotaWaitError) -> str:
     return f"waiting: TikTok says the creator cannot post now ({exc}); asked again in growing intervals"
 
 
-def note_waiting(w: Wiring, post_id: str, exc: QuotaWaitError) -> None:
+def note_waiting(w: WaitingNotePorts, post_id: str, exc: QuotaWaitError) -> None:
     post = w.posts.get(post_id)
     if post is None or post.get("status") != PostStatus.RECEIVED:
         return

@@ -13,11 +13,25 @@ request finds the post no longer awaiting review and is shown where the post is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from functions import metrics
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasEventBus,
+    HasMedia,
+    HasMediaSigningKey,
+    HasPosts,
+    HasQuota,
+    HasSettings,
+    HasSleep,
+    HasTikTok,
+    HasWorkflow,
+)
 from functions.post_status import PostStatus, status_rank
 from functions.posting.errors import PostRejectedError
 from functions.posting.manifest import PostManifest, publish_at_text
@@ -39,22 +53,38 @@ from functions.review.results import Decided, Opened, Refused, Shown, Tracked
 from functions.store.secrets import review_link_key
 from functions.tiktok.models import PrivacyLevel
 
-if TYPE_CHECKING:
-    from functions.wiring import Wiring
+
+class FlowPorts(
+    HasClock,
+    HasSleep,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasQuota,
+    HasMedia,
+    HasTikTok,
+    HasAccessTokens,
+    HasWorkflow,
+    HasEventBus,
+    HasMediaSigningKey,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 AWAITING = PostStatus.AWAITING_REVIEW
 EVENT_AWAITING_REVIEW = "Post Awaiting Review"
 TOKEN_CLEARED = dict.fromkeys(("task_token",))  # a decision uses the task token up, in the same write
 
 
-def _key(w: Wiring) -> bytes:
+def _key(w: FlowPorts) -> bytes:
     return review_link_key(w.settings.require("review_link_key_arn"), MIN_KEY_BYTES)
 
 
 # ------------------------------------------------------------------------------- the workflow's step
 
 
-def register_review(w: Wiring, post_id: str, task_token: str) -> None:
+def register_review(w: FlowPorts, post_id: str, task_token: str) -> None:
     """AwaitReview: keep the task token on the post, set it AWAITING_REVIEW with a signed review link, and
     announce it. A retried step keeps the link it issued; a post cancelled meanwhile answers at once."""
     for _ in range(5):
@@ -91,7 +121,7 @@ def register_review(w: Wiring, post_id: str, task_token: str) -> None:
     raise PostRejectedError("post_changing", f"post {post_id} kept changing while its review was registered")
 
 
-def _announce(w: Wiring, post_id: str) -> None:
+def _announce(w: FlowPorts, post_id: str) -> None:
     post = w.posts.get(post_id)
     if post is None:
         return
@@ -99,7 +129,7 @@ def _announce(w: Wiring, post_id: str) -> None:
     metrics.count("PostAwaitingReview")
 
 
-def _answer(w: Wiring, token: str, *, failure: tuple[str, str] | None = None) -> bool:
+def _answer(w: FlowPorts, token: str, *, failure: tuple[str, str] | None = None) -> bool:
     """Answer the workflow's task token; False when the wait had already ended (the link expired)."""
     if failure is None:
         return w.workflow.succeed(token, {"reviewed": True})
@@ -109,7 +139,7 @@ def _answer(w: Wiring, token: str, *, failure: tuple[str, str] | None = None) ->
 # ------------------------------------------------------------------------------------------- the page
 
 
-def open_link(w: Wiring, token: str) -> Opened | Refused:
+def open_link(w: FlowPorts, token: str) -> Opened | Refused:
     """The post a review link names, or Refused (expired, or invalid)."""
     try:
         link = verify(_key(w), token, w.now())
@@ -122,7 +152,7 @@ def open_link(w: Wiring, token: str) -> Opened | Refused:
     return Opened(link=link, post=post)
 
 
-def show(w: Wiring, opened: Opened) -> Shown | Tracked:
+def show(w: FlowPorts, opened: Opened) -> Shown | Tracked:
     """GET: the form with fresh creator_info while the post waits for review; its live status after."""
     if not opened.waiting:
         return Tracked(opened.post)
@@ -134,7 +164,7 @@ def show(w: Wiring, opened: Opened) -> Shown | Tracked:
 
 
 def submit(
-    w: Wiring, opened: Opened, fields: Mapping[str, Sequence[str]], unreadable: Sequence[Problem] = ()
+    w: FlowPorts, opened: Opened, fields: Mapping[str, Sequence[str]], unreadable: Sequence[Problem] = ()
 ) -> Shown | Decided:
     """POST: Discard, or Post after every rule is checked again against fresh creator_info. `fields` is the
     submitted form; `unreadable` what kept it from being read (then `fields` is empty)."""
@@ -150,7 +180,7 @@ def submit(
     return _post(w, opened, choices, problems_found)
 
 
-def _discard(w: Wiring, opened: Opened) -> Decided:
+def _discard(w: FlowPorts, opened: Opened) -> Decided:
     post, now = opened.post, w.now()
     review = {**(post.get("review") or {}), "decision": {"decision": "discarded", "decided_at": now}}
     if w.posts.transition(
@@ -166,7 +196,7 @@ def _discard(w: Wiring, opened: Opened) -> Decided:
     return Decided(opened.review_url, "discarded")
 
 
-def _post(w: Wiring, opened: Opened, choices: Choices, problems_found: list[Problem]) -> Shown | Decided:
+def _post(w: FlowPorts, opened: Opened, choices: Choices, problems_found: list[Problem]) -> Shown | Decided:
     post = opened.post
     try:
         context = review_context(w, opened)

@@ -5,19 +5,44 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasMedia,
+    HasMediaSigningKey,
+    HasQuota,
+    HasSettings,
+    HasSleep,
+    HasTikTok,
+)
 from functions.posting.errors import QuotaWaitError, ReauthRequiredError, TransientStepError
 from functions.posting.init import media_url
 from functions.posting.prepared import Prepared
 from functions.posting.rate_budget import RateBudget
+from functions.posting.record_fields import PostMedia
 from functions.review.choices import Choices, Problem, ReviewContext, blockers
 from functions.review.results import FormPage, FormReason, Opened, Preview, Shown
 from functions.tiktok.errors import TikTokError, TikTokQuotaError, TikTokReauthError
 from functions.tiktok.models import CreatorInfo
 
-if TYPE_CHECKING:
-    from functions.wiring import Wiring
+
+class FormPorts(
+    HasClock,
+    HasSleep,
+    HasSettings,
+    HasAccounts,
+    HasQuota,
+    HasMedia,
+    HasTikTok,
+    HasAccessTokens,
+    HasMediaSigningKey,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 PREVIEW_URL_SECONDS = 3600  # the page's media URLs; opening the page again makes new ones
 CREATOR_INFO_MAX_WAIT = 3.0  # a page does not wait long for TikTok's per-minute budget
@@ -31,7 +56,7 @@ class Unavailable(Exception):
         self.message = message
 
 
-def fresh_creator_info(w: Wiring, account_id: str) -> CreatorInfo:
+def fresh_creator_info(w: FormPorts, account_id: str) -> CreatorInfo:
     """creator_info now (never a stored copy), within the account's per-minute budget; Unavailable with a
     sentence for the creator when TikTok cannot say or says this account cannot post now."""
     budget = RateBudget(
@@ -59,7 +84,7 @@ def _duration(post: Mapping[str, Any]) -> float | None:
     return prepared.video.duration_seconds if prepared and prepared.video else None
 
 
-def review_context(w: Wiring, opened: Opened) -> ReviewContext:
+def review_context(w: FormPorts, opened: Opened) -> ReviewContext:
     """What the rules are checked against now; Unavailable when TikTok cannot say."""
     creator = fresh_creator_info(w, str(opened.post["account_id"]))
     return ReviewContext(
@@ -70,16 +95,16 @@ def review_context(w: Wiring, opened: Opened) -> ReviewContext:
     )
 
 
-def _preview(w: Wiring, opened: Opened) -> Preview:
+def _preview(w: FormPorts, opened: Opened) -> Preview:
     post = opened.post
-    bucket = str((post.get("media") or {}).get("bucket") or "")
     prepared = Prepared.found_in(post)
+    bucket = PostMedia.of(post).bucket if prepared else ""
     items = prepared.media if prepared else ()
     urls = [_preview_url(w, bucket, item.key, item.version_id) for item in items]
     return Preview(kind=opened.kind, urls=urls, duration_seconds=_duration(post))
 
 
-def _preview_url(w: Wiring, bucket: str, key: str, version_id: str | None) -> str:
+def _preview_url(w: FormPorts, bucket: str, key: str, version_id: str | None) -> str:
     """The exact object version, for a short time: through the media domain when there is one (CloudFront,
     signed; the media server in a local run), else an S3 presigned URL."""
     if w.settings.media_base_url:
@@ -99,7 +124,7 @@ def _facts(post: Mapping[str, Any]) -> list[str]:
     return facts
 
 
-def _known_creator(w: Wiring, opened: Opened) -> ReviewContext:
+def _known_creator(w: FormPorts, opened: Opened) -> ReviewContext:
     """The account as Prepare saw it, for a page that cannot ask TikTok now (it still names the account)."""
     known = Prepared.found_in(opened.post)
     creator = CreatorInfo(
@@ -110,7 +135,7 @@ def _known_creator(w: Wiring, opened: Opened) -> ReviewContext:
 
 
 def shown_form(
-    w: Wiring,
+    w: FormPorts,
     opened: Opened,
     choices: Choices,
     problems_found: Sequence[Problem],

@@ -9,6 +9,7 @@ wait that has timed out returns False (the polling branch, or the expired review
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from functions.settings import SettingMissingError
@@ -53,7 +54,7 @@ class Workflow:
         except self._sfn.exceptions.ExecutionDoesNotExist:
             return
 
-    def succeed(self, token: str, output: dict[str, Any]) -> bool:
+    def succeed(self, token: str, output: Mapping[str, object]) -> bool:
         """Answer a waiting state with `output`; False when the wait had already ended."""
         return self._answer(lambda: self._sfn.send_task_success(taskToken=token, output=json.dumps(output)))
 

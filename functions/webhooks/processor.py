@@ -10,16 +10,48 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from functions.ports import (
+    HasAccessTokens,
+    HasAccounts,
+    HasClock,
+    HasDedupe,
+    HasEventBus,
+    HasPosts,
+    HasQuota,
+    HasRateBudget,
+    HasSchedules,
+    HasSettings,
+    HasTikTok,
+    HasTokens,
+    HasWorkflow,
+)
 from functions.post_status import TERMINAL
 from functions.posting.after_publish import after_published
 from functions.posting.finish import emit
 from functions.posting.outcome import apply_tiktok_status, resume_waiting
 from functions.posting.quota import release_inbox
 
-if TYPE_CHECKING:
-    from functions.wiring import Wiring
+
+class ProcessorPorts(
+    HasClock,
+    HasSettings,
+    HasPosts,
+    HasAccounts,
+    HasTokens,
+    HasQuota,
+    HasDedupe,
+    HasTikTok,
+    HasAccessTokens,
+    HasRateBudget,
+    HasWorkflow,
+    HasEventBus,
+    HasSchedules,
+    Protocol,
+):
+    """The ports this module's functions use."""
+
 
 DEDUPE_TTL_SECONDS = 7 * 86_400  # longer than TikTok's 72 h of retries plus the signature tolerance
 REMOVAL_REASONS = {
@@ -62,7 +94,7 @@ def _content(payload: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def process(w: Wiring, body: str) -> Applied:
+def process(w: ProcessorPorts, body: str) -> Applied:
     """Apply one delivered body; raises only for infrastructure faults (SQS then retries the message)."""
     try:
         payload = json.loads(body)
@@ -82,7 +114,7 @@ def process(w: Wiring, body: str) -> Applied:
     return Applied(event, effect)
 
 
-def _apply(w: Wiring, event: str, payload: dict[str, Any]) -> str:
+def _apply(w: ProcessorPorts, event: str, payload: dict[str, Any]) -> str:
     content = _content(payload)
     if event == "authorization.removed":
         return _authorization_removed(w, str(payload.get("user_openid", "")), content.get("reason"))
@@ -112,7 +144,7 @@ def _apply(w: Wiring, event: str, payload: dict[str, Any]) -> str:
     return "applied" if changed else "no_change"
 
 
-def _visibility(w: Wiring, post: dict[str, Any], event: str, content: dict[str, Any]) -> bool:
+def _visibility(w: ProcessorPorts, post: dict[str, Any], event: str, content: dict[str, Any]) -> bool:
     public = event == "post.publish.publicly_available"
     post_id = content.get("post_id")
     ids = list(post.get("tiktok_post_ids") or [])
@@ -128,7 +160,7 @@ def _visibility(w: Wiring, post: dict[str, Any], event: str, content: dict[str, 
     return w.posts.update_fields(post["post_id"], fields, w.now())
 
 
-def _authorization_removed(w: Wiring, open_id: str, reason_code: object) -> str:
+def _authorization_removed(w: ProcessorPorts, open_id: str, reason_code: object) -> str:
     account = w.accounts.find_by_open_id(open_id) if open_id else None
     if account is None:
         return "unknown_account"

@@ -19,6 +19,7 @@ from functions.posting.errors import PostRejectedError, QuotaWaitError, Transien
 from functions.posting.finish import finish
 from functions.posting.init import init_post
 from functions.posting.quota import posts_ledger
+from functions.posting.record_fields import UploadProgress
 from functions.posting.reserve import reserve_quota
 from functions.store.accounts import Account
 from functions.tiktok.errors import TikTokQuotaError, UnknownOutcomeError
@@ -40,7 +41,7 @@ class TikTok:
     counted_at: list[int] = field(default_factory=list)  # the inits TikTok may have counted
     clock: list[int] = field(default_factory=lambda: [T0])
 
-    def __call__(self, *_args: Any) -> tuple[InitResult, dict[str, Any]]:
+    def __call__(self, *_args: Any) -> tuple[InitResult, UploadProgress]:
         now = self.clock[0]
         self.asked_at.append(now)
         answer = self.answers.pop(0) if self.answers else None
@@ -50,7 +51,7 @@ class TikTok:
             raise answer
         self.counted_at.append(now)
         result = InitResult(publish_id=f"v_pub_file~v2-1.{len(self.asked_at)}", upload_url="https://up/1")
-        return result, {"total": 1000, "chunk_size": 1000, "chunks": 1, "preferred_chunk_size": 1000}
+        return result, UploadProgress(total=1000, chunk_size=1000, chunks=1, preferred_chunk_size=1000)
 
     def most_in_any_day(self) -> int:
         times = sorted(self.counted_at)
