@@ -15,6 +15,9 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PYTHON_DOWNLOADS := never
 export TZ := UTC
+# The suites run on two workers, a test file per worker at a time (its module fixtures built once):
+# PYTEST_FLAGS="-n 0" runs them in one process, e.g. to debug.
+PYTEST_FLAGS ?= -n 2 --dist loadfile
 
 .PHONY: help dev lint format typecheck synth security test test-fast demo local bench deploy destroy clean
 
@@ -59,10 +62,10 @@ security: synth ## cfn-lint (errors), checkov (reviewed skip list), bandit
 	$(VENV)/bin/bandit -q -c pyproject.toml -r functions local infra publisher_cli
 
 test: lint typecheck security ## everything CI runs: lint, types, synth + security gates, every offline test suite
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_FLAGS)
 
 test-fast: dev ## the test suites alone
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_FLAGS)
 
 demo: dev ## the whole flow locally: connect, post a photo set and a generated video, follow them to PUBLISH_COMPLETE
 	$(PY) -m local.demo
