@@ -19,17 +19,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.accounts.scopes import VIDEO_LIST_SCOPE
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasEventBus,
     HasPosts,
-    HasRateBudget,
     HasSchedules,
     HasSettings,
-    HasTikTok,
 )
 from functions.posting.public_video import BEFORE_INIT_SECONDS, match_public_video
+from functions.posting.record_parts import AfterPublishPlan, PublicLink, caption_of
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
 if TYPE_CHECKING:
@@ -38,18 +35,7 @@ if TYPE_CHECKING:
     from functions.tiktok.display import Video
 
 
-class AfterPublishPorts(
-    HasClock,
-    HasSettings,
-    HasPosts,
-    HasAccounts,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    HasEventBus,
-    HasSchedules,
-    Protocol,
-):
+class AfterPublishPorts(CallsTikTok, HasSettings, HasPosts, HasEventBus, HasSchedules, Protocol):
     """The ports this module's functions use."""
 
 
@@ -63,11 +49,11 @@ def link_state(state: str, why: str, **details: Any) -> dict[str, Any]:
     return {"state": state, "why": why, **details}
 
 
-def plan_fields(plan: dict[str, Any]) -> dict[str, Any]:
+def plan_fields(plan: AfterPublishPlan) -> dict[str, Any]:
     """The post's after-publishing plan, and the time of its next snapshot as the key of the sparse index
     that finds an account's due snapshots (absent once none is left)."""
-    due = plan.get("snapshots_due") or []
-    return {"after_publish": plan, "next_snapshot_at": min(due) if due else None}
+    due = plan.snapshots_due
+    return {"after_publish": plan.to_record(), "next_snapshot_at": min(due) if due else None}
 
 
 def _public_expected(post: dict[str, Any]) -> bool:
@@ -86,7 +72,7 @@ def on_published(w: AfterPublishPorts, post: dict[str, Any], schedules: Schedule
     account = w.accounts.get(post["account_id"])
     if not _public_expected(post):
         why = "TikTok lists only public videos: a private post has no public link and no public numbers"
-        _record(w, post_id, {"after_publish": {"planned_at": now}, "public_link": link_state("private", why)})
+        _record(w, post_id, {**plan_fields(AfterPublishPlan(now)), "public_link": link_state("private", why)})
         return
     if not w.settings.display_scopes or account is None or VIDEO_LIST_SCOPE not in account.scopes:
         why = (
@@ -96,12 +82,12 @@ def on_published(w: AfterPublishPorts, post: dict[str, Any], schedules: Schedule
         _record(
             w,
             post_id,
-            {"after_publish": {"planned_at": now}, "public_link": link_state("scope_missing", why)},
+            {**plan_fields(AfterPublishPlan(now)), "public_link": link_state("scope_missing", why)},
         )
         return
     completed_at = completed_time(post)
     due = [completed_at + age for age in w.settings.snapshot_ages]
-    plan = {"planned_at": now, "completed_at": completed_at, "snapshots_due": due}
+    plan = AfterPublishPlan(planned_at=now, completed_at=completed_at, snapshots_due=tuple(due))
     _record(w, post_id, {**plan_fields(plan), "public_link": link_state("searching", "looking for it")})
     # TikTok named the public video: it is listed already, so it is asked for at once.
     first = now + (1 if post.get("tiktok_post_ids") else LINK_SEARCH_DELAYS[0])
@@ -144,7 +130,8 @@ def _record(w: AfterPublishPorts, post_id: str, fields: dict[str, Any]) -> None:
 def find_link(w: AfterPublishPorts, post_id: str, attempt: int, schedules: Schedules) -> LinkSearchResult:
     """One search for the post's public video; schedules the next attempt while it is not listed."""
     post = w.posts.get(post_id)
-    if post is None or (post.get("public_link") or {}).get("state") != "searching":
+    link = PublicLink.found_in(post) if post is not None else None
+    if post is None or link is None or link.state != "searching":
         return {"post_id": post_id, "state": "nothing to do"}
     account_id = post["account_id"]
     try:
@@ -205,9 +192,7 @@ def _search(w: AfterPublishPorts, account_id: str, token: str, post: dict[str, A
 
     init_at, completed_at = init_time(post), completed_time(post)
     claimed = _claimed(w, account_id, post["post_id"], init_at)
-    caption = str(
-        (post.get("settings") or {}).get("caption") or (post.get("settings") or {}).get("title") or ""
-    )
+    caption = caption_of(post)
     videos: list[Video] = []
     cursor: int | None = None
     for _ in range(SEARCH_PAGES):

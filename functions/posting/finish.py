@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
+    CallsTikTok,
     HasClock,
     HasEventBus,
     HasPosts,
     HasQuota,
-    HasRateBudget,
     HasSchedules,
     HasSettings,
-    HasTikTok,
 )
 from functions.post_status import TERMINAL, UNSUCCESSFUL, PostStatus
 from functions.posting.after_publish import after_published
@@ -32,19 +29,7 @@ class EndPorts(HasClock, HasPosts, HasQuota, HasEventBus, Protocol):
     """What ending a post needs: its slots given back, its end announced."""
 
 
-class FinishPorts(
-    HasClock,
-    HasSettings,
-    HasPosts,
-    HasAccounts,
-    HasQuota,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    HasEventBus,
-    HasSchedules,
-    Protocol,
-):
+class FinishPorts(CallsTikTok, HasSettings, HasPosts, HasQuota, HasEventBus, HasSchedules, Protocol):
     """Finish also starts what follows a publish."""
 
 

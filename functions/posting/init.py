@@ -21,25 +21,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
+    CallsTikTok,
     HasClock,
     HasMediaSigningKey,
     HasPosts,
     HasQuota,
-    HasRateBudget,
     HasSettings,
-    HasTikTok,
 )
 from functions.posting.errors import (
     PostRejectedError,
     TransientStepError,
 )
-from functions.posting.manifest import PostManifest
+from functions.posting.manifest import PostManifest, manifest_of
 from functions.posting.media_urls import pull_url
 from functions.posting.prepared import Prepared
 from functions.posting.quota import hold_from_init, slot_holder
-from functions.posting.record_fields import UploadProgress
+from functions.posting.record_parts import UploadProgress
 from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
 from functions.posting.transfer_method import both_refused_reason, fallback_for, refusal, refuses_method
@@ -62,18 +59,7 @@ class MediaUrlPorts(HasClock, HasSettings, HasMediaSigningKey, Protocol):
     """What signing a pull URL needs."""
 
 
-class InitPorts(
-    HasClock,
-    HasSettings,
-    HasPosts,
-    HasAccounts,
-    HasQuota,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    HasMediaSigningKey,
-    Protocol,
-):
+class InitPorts(CallsTikTok, HasSettings, HasPosts, HasQuota, HasMediaSigningKey, Protocol):
     """The ports this module's functions use."""
 
 
@@ -94,7 +80,8 @@ def init_post(w: InitPorts, post_id: str) -> InitStepResult:
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     prepared = Prepared.of(post)
-    poll = not announced_by_webhook(PostManifest.model_validate(post["settings"]))
+    manifest = manifest_of(post)
+    poll = not announced_by_webhook(manifest)
     if post.get("publish_id"):
         upload = UploadProgress.found_in(post)
         uploading = prepared.uploads_a_file and not (upload is not None and upload.complete)
@@ -124,7 +111,6 @@ def init_post(w: InitPorts, post_id: str) -> InitStepResult:
     ):
         raise PostRejectedError("post_cancelled", "the post ended before TikTok was asked to create it")
 
-    manifest = PostManifest.model_validate(post["settings"])
     account_id = post["account_id"]
     token = w.access_tokens.for_account(account_id)
     w.rate_budget.take(account_id, "init")

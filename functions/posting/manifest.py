@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from functions.posting.errors import PostRejectedError
 from functions.tiktok.models import (
     PHOTO_DESCRIPTION_MAX,
     PHOTO_IMAGES_MAX,
@@ -196,6 +198,16 @@ def parse_manifest(raw: bytes | str | dict[str, Any]) -> PostManifest:
         return PostManifest.model_validate(data)
     except ValidationError as exc:
         raise ManifestError(_describe(exc)) from None
+
+
+def manifest_of(post: Mapping[str, Any]) -> PostManifest:
+    """A post's `settings`: the manifest validated at intake, read back; post_record_invalid naming the
+    fields when the record holds something else."""
+    try:
+        return PostManifest.model_validate(post.get("settings"))
+    except ValidationError as exc:
+        problems = "; ".join(_describe(exc))
+        raise PostRejectedError("post_record_invalid", f"the post record's settings: {problems}") from None
 
 
 def resolve_media_key(manifest_key: str, name: str, account_id: str) -> str:

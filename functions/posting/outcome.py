@@ -14,15 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasPosts,
-    HasRateBudget,
-    HasTikTok,
     HasWorkflow,
 )
 from functions.posting.errors import PostRejectedError, TikTokRetryError
+from functions.posting.record_parts import TikTokRetry
 from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.error_codes import ErrorKind
 from functions.tiktok.fail_reasons import describe_fail_reason
@@ -32,9 +29,7 @@ if TYPE_CHECKING:
 
 
 # Poll backoff after the webhook did not come in time (seconds), capped; status fetch allows 30/min.
-class OutcomePorts(
-    HasClock, HasPosts, HasAccounts, HasTikTok, HasAccessTokens, HasRateBudget, HasWorkflow, Protocol
-):
+class OutcomePorts(CallsTikTok, HasPosts, HasWorkflow, Protocol):
     """The ports this module's functions use."""
 
 
@@ -104,17 +99,20 @@ def apply_tiktok_status(
 def _retry(w: OutcomePorts, post: dict[str, Any], reason: str, *, note: str, resume: bool) -> bool:
     """Set the post up for a new init after TikTok failed it with a reason it says to retry; False once the
     retries are spent (or the post moved on meanwhile), and then it fails as usual."""
-    done = int((post.get("tiktok_retry") or {}).get("attempt", 0))
+    last = TikTokRetry.found_in(post)
+    done = last.attempt if last else 0
     publish_id = post.get("publish_id")
     if done >= len(TIKTOK_RETRY_DELAYS) or not publish_id:
         return False
     now = w.now()
-    retry = {"attempt": done + 1, "reason": reason, "not_before": now + TIKTOK_RETRY_DELAYS[done]}
+    retry = TikTokRetry(attempt=done + 1, reason=reason, not_before=now + TIKTOK_RETRY_DELAYS[done])
     text = (
         f"TikTok failed publish_id {publish_id} with {reason} ({note}); it says to retry: asking it again "
         f"(retry {done + 1} of {len(TIKTOK_RETRY_DELAYS)})"
     )
-    if not w.posts.retry_after_failure(post["post_id"], str(publish_id), now=now, note=text, retry=retry):
+    if not w.posts.retry_after_failure(
+        post["post_id"], str(publish_id), now=now, note=text, retry=retry.to_record()
+    ):
         return False
     token = post.get("task_token")
     if resume and token:  # the waiting workflow goes back to Init (its Catch on TikTokRetryError)

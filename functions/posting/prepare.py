@@ -15,21 +15,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasMedia,
     HasPosts,
     HasPullVideos,
-    HasRateBudget,
     HasSettings,
-    HasTikTok,
 )
 from functions.posting.errors import PostRejectedError, TransientStepError
-from functions.posting.manifest import PostManifest, publish_at_text
+from functions.posting.manifest import PostManifest, manifest_of, publish_at_text
 from functions.posting.media_probe import MediaProbeError, ReadRange, probe_image, probe_video
 from functions.posting.prepared import Prepared, PreparedPhoto, PreparedVideo
-from functions.posting.record_fields import PostMedia
+from functions.posting.record_parts import PostMedia
 from functions.posting.repair_needs import photo_needs, read_only_by_pyav, video_needs
 from functions.posting.rules import (
     check_photo,
@@ -49,18 +45,7 @@ if TYPE_CHECKING:
     from functions.posting.step_results import PrepareResult
 
 
-class PreparePorts(
-    HasClock,
-    HasSettings,
-    HasPosts,
-    HasAccounts,
-    HasMedia,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    HasPullVideos,
-    Protocol,
-):
+class PreparePorts(CallsTikTok, HasSettings, HasPosts, HasMedia, HasPullVideos, Protocol):
     """The ports this module's functions use."""
 
 
@@ -90,7 +75,7 @@ def prepare(w: PreparePorts, post_id: str) -> PrepareResult:
     post = w.posts.get(post_id)
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
-    manifest = PostManifest.model_validate(post["settings"])
+    manifest = manifest_of(post)
     account_id = post["account_id"]
     media = PostMedia.of(post)
     bucket, versions = media.bucket, media.version_ids

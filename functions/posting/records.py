@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from functions.posting.record_parts import AfterPublishPlan, ReviewState
+
 if TYPE_CHECKING:
     from functions.posting.manifest import PostManifest
 
@@ -81,15 +83,16 @@ def public_view(post: dict[str, Any]) -> dict[str, Any]:
     upload = view.get("upload")
     if isinstance(upload, dict):
         view["upload"] = {k: v for k, v in upload.items() if k not in PRIVATE_FIELDS}
-    review = view.get("review")
-    if post.get("status") == "AWAITING_REVIEW" and isinstance(review, dict) and review.get("url"):
-        view["review_url"] = review["url"]
+    link = ReviewState.link_of(post)
+    if post.get("status") == "AWAITING_REVIEW" and link:
+        view["review_url"] = link
     return view
 
 
 def metrics_view(post: dict[str, Any]) -> dict[str, Any]:
     """A post's numbers after publishing (docs/after-publishing.md): where it is, the latest snapshot, all
-    of them, and why there are none when there are none."""
+    of them, and why there are none when there are none. post_record_invalid when its plan is unreadable."""
+    plan = AfterPublishPlan.found_in(post)
     return {
         "post_id": post["post_id"],
         "video_id": post.get("video_id"),
@@ -97,6 +100,6 @@ def metrics_view(post: dict[str, Any]) -> dict[str, Any]:
         "public_link": post.get("public_link"),
         "latest": post.get("metrics"),
         "history": list(post.get("metrics_history") or []),
-        "snapshots_due": list((post.get("after_publish") or {}).get("snapshots_due") or []),
+        "snapshots_due": list(plan.snapshots_due) if plan else [],
         "snapshots_ended": post.get("snapshots_ended"),
     }

@@ -23,7 +23,7 @@ from functions.post_status import is_terminal
 from functions.posting.errors import PostRejectedError
 from functions.posting.media_probe import ImageProbe, MediaProbeError, probe_image, probe_video
 from functions.posting.prepared import MediaObject, Prepared, PreparedPhoto, PreparedVideo
-from functions.posting.record_fields import PostMedia
+from functions.posting.record_parts import PostMedia
 from functions.posting.rules import check_photo, check_video
 
 if TYPE_CHECKING:

@@ -7,17 +7,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasPosts,
     HasQuota,
-    HasRateBudget,
     HasSettings,
-    HasTikTok,
 )
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
 from functions.posting.quota import QuotaDecision, reserve_post, slot_holder
+from functions.posting.record_parts import TikTokRetry
 from functions.posting.shared_cap import hold_posts_made_elsewhere
 from functions.settings import AppStatus
 
@@ -25,17 +22,7 @@ if TYPE_CHECKING:
     from functions.posting.step_results import ReserveResult
 
 
-class ReservePorts(
-    HasClock,
-    HasSettings,
-    HasPosts,
-    HasAccounts,
-    HasQuota,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    Protocol,
-):
+class ReservePorts(CallsTikTok, HasSettings, HasPosts, HasQuota, Protocol):
     """The ports this module's functions use."""
 
 
@@ -69,7 +56,8 @@ def reserve_quota(w: ReservePorts, post_id: str) -> ReserveResult:
     if post is None:
         raise PostRejectedError("post_missing", f"no post {post_id}")
     now = w.now()
-    not_before = int((post.get("tiktok_retry") or {}).get("not_before", 0))
+    retry = TikTokRetry.found_in(post)
+    not_before = retry.not_before if retry else 0
     if not post.get("publish_id") and now < not_before:  # TikTok's retry waits out its backoff first
         return {"reserved": False, "retry_at": _z(not_before)}
     decision = take_slots(w, post, now)

@@ -17,6 +17,7 @@ from functions.ports import HasAccessTokens, HasPosts, HasQuota, HasRateBudget, 
 from functions.posting.after_publish import completed_time, init_time
 from functions.posting.public_video import match_public_video
 from functions.posting.quota import DAY, INIT_MARGIN_SECONDS, posts_ledger
+from functions.posting.record_parts import caption_of
 from functions.tiktok.errors import TikTokError
 
 if TYPE_CHECKING:
@@ -82,10 +83,8 @@ def _is_ours(video: Video, posts: list[dict[str, Any]]) -> bool:
         if video.id in named:
             return True
         if post.get("status") == "PUBLISH_COMPLETE" and not post.get("video_id"):
-            settings = post.get("settings") or {}
-            caption = str(settings.get("caption") or settings.get("title") or "")
             fits = match_public_video(
-                [video], caption=caption, init_at=init_time(post), completed_at=completed_time(post)
+                [video], caption=caption_of(post), init_at=init_time(post), completed_at=completed_time(post)
             )
             if fits.verdict == "found":
                 return True

@@ -15,17 +15,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasEventBus,
     HasMedia,
     HasPosts,
-    HasRateBudget,
     HasSettings,
-    HasTikTok,
 )
 from functions.posting.after_publish import plan_fields
+from functions.posting.record_fields import record_invalid
+from functions.posting.record_parts import AfterPublishPlan, PublicLink
 from functions.tiktok.display import MAX_COUNT, STATS_SCOPE, creator_stats, query_videos
 from functions.tiktok.errors import TikTokError, TikTokReauthError
 
@@ -35,18 +33,7 @@ if TYPE_CHECKING:
     from functions.tiktok.display import Video
 
 
-class SnapshotsPorts(
-    HasClock,
-    HasSettings,
-    HasPosts,
-    HasAccounts,
-    HasMedia,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    HasEventBus,
-    Protocol,
-):
+class SnapshotsPorts(CallsTikTok, HasSettings, HasPosts, HasMedia, HasEventBus, Protocol):
     """The ports this module's functions use."""
 
 
@@ -57,9 +44,11 @@ METRICS_PREFIX = "metrics/"
 
 def take_snapshots(w: SnapshotsPorts, post_id: str, due_at: int, schedules: Schedules) -> SnapshotResult:
     post = w.posts.get(post_id)
-    if post is None or due_at not in ((post.get("after_publish") or {}).get("snapshots_due") or []):
+    plan = AfterPublishPlan.found_in(post) if post is not None else None
+    if post is None or plan is None or due_at not in plan.snapshots_due:
         return {"post_id": post_id, "taken": 0}  # taken with another post's run, or ended
-    state = (post.get("public_link") or {}).get("state")
+    link = PublicLink.found_in(post)
+    state = link.state if link else None
     if state == "searching":
         at = w.now() + WAIT_FOR_LINK
         schedules.once(
@@ -69,7 +58,7 @@ def take_snapshots(w: SnapshotsPorts, post_id: str, due_at: int, schedules: Sche
         )
         return {"post_id": post_id, "taken": 0, "waits_for": "link"}
     if state != "found":
-        _end(w, post, f"no public video to read: {(post.get('public_link') or {}).get('why', state)}")
+        _end(w, post, f"no public video to read: {link.why if link else 'no link search was planned'}")
         return {"post_id": post_id, "taken": 0}
     batch = _due_with(w, post)
     account_id = post["account_id"]
@@ -110,12 +99,12 @@ def _due_with(w: SnapshotsPorts, post: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _record(w: SnapshotsPorts, post: dict[str, Any], video: Video) -> dict[str, Any]:
     now = w.now()
-    plan = dict(post.get("after_publish") or {})
-    due = [d for d in plan.get("snapshots_due") or [] if d > now + BATCH_WINDOW]
-    age = now - int(plan.get("completed_at") or now)
+    plan = _plan_of(post)
+    due = [d for d in plan.snapshots_due if d > now + BATCH_WINDOW]
+    age = now - (plan.completed_at or now)
     snapshot = {"at": now, "age_seconds": age, **video.numbers()}
     history = [*(post.get("metrics_history") or []), snapshot]
-    fields = {"metrics": snapshot, "metrics_history": history, **plan_fields({**plan, "snapshots_due": due})}
+    fields = {"metrics": snapshot, "metrics_history": history, **plan_fields(plan.due(due))}
     w.posts.update_fields(post["post_id"], fields, now)
     line = {"post_id": post["post_id"], "account_id": post["account_id"], "video_id": video.id, **snapshot}
     w.event_bus.publish("Post Metrics Updated", line)
@@ -123,8 +112,16 @@ def _record(w: SnapshotsPorts, post: dict[str, Any], video: Video) -> dict[str, 
 
 
 def _end(w: SnapshotsPorts, post: dict[str, Any], why: str) -> None:
-    plan = {**(post.get("after_publish") or {}), "snapshots_due": []}
+    plan = _plan_of(post).due([])
     w.posts.update_fields(post["post_id"], {**plan_fields(plan), "snapshots_ended": why}, w.now())
+
+
+def _plan_of(post: dict[str, Any]) -> AfterPublishPlan:
+    """The plan of a post with snapshots due: it has one, or its record was written otherwise."""
+    plan = AfterPublishPlan.found_in(post)
+    if plan is None:
+        raise record_invalid("after_publish", "the plan of a published post", None)
+    return plan
 
 
 def _write_lines(w: SnapshotsPorts, lines: list[dict[str, Any]]) -> None:

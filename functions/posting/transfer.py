@@ -18,18 +18,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from functions import metrics
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasMedia,
     HasPosts,
-    HasRateBudget,
-    HasTikTok,
     HasUploader,
 )
 from functions.posting.errors import PostRejectedError, TransientStepError
 from functions.posting.prepared import Prepared
-from functions.posting.record_fields import PostMedia, UploadProgress, record_invalid
+from functions.posting.record_fields import record_invalid
+from functions.posting.record_parts import PostMedia, UploadProgress
 from functions.posting.tiktok_calls import tiktok_call
 from functions.tiktok.chunks import ChunkPlan, plan_chunks
 from functions.tiktok.errors import (
@@ -44,17 +41,7 @@ if TYPE_CHECKING:
     from functions.tiktok.upload import ChunkUploader
 
 
-class TransferPorts(
-    HasClock,
-    HasPosts,
-    HasAccounts,
-    HasMedia,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
-    HasUploader,
-    Protocol,
-):
+class TransferPorts(CallsTikTok, HasPosts, HasMedia, HasUploader, Protocol):
     """The ports this module's functions use."""
 
 

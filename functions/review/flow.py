@@ -37,6 +37,7 @@ from functions.posting.errors import PostRejectedError
 from functions.posting.manifest import PostManifest, publish_at_text
 from functions.posting.outcome import failure_of
 from functions.posting.prepared import Prepared
+from functions.posting.record_parts import ReviewState
 from functions.posting.records import public_view
 from functions.review.choices import (
     PRIVACY_LABELS,
@@ -99,22 +100,22 @@ def register_review(w: FlowPorts, post_id: str, task_token: str) -> None:
         if status_rank(status) > status_rank(AWAITING):
             raise PostRejectedError("review_out_of_order", f"post {post_id} is {status}, past its review")
         now = w.now()
-        review = dict(post.get("review") or {})
-        if status == AWAITING and review.get("url"):
+        review = ReviewState.of(post)
+        if status == AWAITING and review.url:
             if w.posts.update_fields(post_id, {"task_token": task_token}, now, expected_status=AWAITING):
                 return
             continue
         link = sign(_key(w), post_id, now + w.settings.review_expiry_seconds)
-        review.update(
-            url=url_of(w.settings.require("review_base_url"), link), expires_at=link.expires_at, issued_at=now
+        review = review.issued(
+            url_of(w.settings.require("review_base_url"), link), expires_at=link.expires_at, now=now
         )
-        reason = str(review.get("reason") or "the post needs the creator's review")
+        reason = review.reason or "the post needs the creator's review"
         if w.posts.transition(
             post_id,
             AWAITING,
             now=now,
             note=f"waits for review: {reason}",
-            fields={"task_token": task_token, "review": review},
+            fields={"task_token": task_token, "review": review.to_record()},
         ):
             _announce(w, post_id)
             return
@@ -146,8 +147,11 @@ def open_link(w: FlowPorts, token: str) -> Opened | Refused:
     except LinkError as exc:
         return Refused(expired=exc.expired)
     post = w.posts.get(link.post_id)
-    review = (post or {}).get("review") or {}
-    if post is None or int(review.get("expires_at", -1)) != link.expires_at:
+    try:
+        expires_at = ReviewState.of(post).expires_at if post is not None else None
+    except PostRejectedError:
+        expires_at = None  # a review the record cannot say matches no link
+    if post is None or expires_at != link.expires_at:
         return Refused()  # a deleted post, or a link of an earlier review of it
     return Opened(link=link, post=post)
 
@@ -182,7 +186,7 @@ def submit(
 
 def _discard(w: FlowPorts, opened: Opened) -> Decided:
     post, now = opened.post, w.now()
-    review = {**(post.get("review") or {}), "decision": {"decision": "discarded", "decided_at": now}}
+    review = ReviewState.of(post).decided({"decision": "discarded", "decided_at": now}).to_record()
     if w.posts.transition(
         post["post_id"],
         "CANCELLED",
@@ -221,16 +225,14 @@ def _post(w: FlowPorts, opened: Opened, choices: Choices, problems_found: list[P
         disable_stitch=not choices.allow_stitch,
         notes=(),
     )
-    review = {
-        **(post.get("review") or {}),
-        "decision": {
-            "decision": "approved",
-            "decided_at": now,
-            "declaration": declaration(choices),
-            "privacy_level": level.value,
-            "creator": context.creator.creator_username,
-        },
+    decision = {
+        "decision": "approved",
+        "decided_at": now,
+        "declaration": declaration(choices),
+        "privacy_level": level.value,
+        "creator": context.creator.creator_username,
     }
+    review = ReviewState.of(post).decided(decision).to_record()
     publish_at = publish_at_text(PostManifest.model_validate(settings), now)
     note = f"approved on the review page for {PRIVACY_LABELS[level]}" + (
         f"; waits until {publish_at}" if publish_at else ""

@@ -22,7 +22,7 @@ from functions.posting.errors import QuotaWaitError, ReauthRequiredError, Transi
 from functions.posting.init import media_url
 from functions.posting.prepared import Prepared
 from functions.posting.rate_budget import RateBudget
-from functions.posting.record_fields import PostMedia
+from functions.posting.record_parts import PostMedia
 from functions.review.choices import Choices, Problem, ReviewContext, blockers
 from functions.review.results import FormPage, FormReason, Opened, Preview, Shown
 from functions.tiktok.errors import TikTokError, TikTokQuotaError, TikTokReauthError

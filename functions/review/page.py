@@ -23,6 +23,7 @@ from functions.pages import headers, origin_of, render
 from functions.post_status import TERMINAL, UNSUCCESSFUL
 from functions.posting.errors import PostRejectedError
 from functions.posting.prepared import Prepared
+from functions.posting.record_parts import ReviewState
 from functions.review.choices import (
     BRANDED_CONTENT_POLICY_URL,
     BRANDED_NOT_PRIVATE,
@@ -199,7 +200,7 @@ def status_page(post: Mapping[str, Any], *, note: str = "") -> PageAndHeaders:
     html = render(
         "review/status.html",
         refresh_seconds=None if status in TERMINAL else REFRESH_SECONDS,
-        link=str((post.get("review") or {}).get("url") or ""),  # without the one-time flag of a redirect
+        link=ReviewState.link_of(post),  # without the one-time flag of a redirect
         username=username,
         note=note,
         status_class="ok" if status == "PUBLISH_COMPLETE" else ("bad" if status in UNSUCCESSFUL else ""),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from functions.post_status import PostStatus
+from functions.posting.record_parts import ReviewState
 from functions.review.choices import Choices, Kind, Problem
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class Opened:
     @property
     def review_url(self) -> str:
         """The link as issued, without the one-time flag of a redirect."""
-        return str((self.post.get("review") or {}).get("url") or "")
+        return ReviewState.link_of(self.post)
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from functions.ports import (
-    HasAccessTokens,
-    HasAccounts,
-    HasClock,
+    CallsTikTok,
     HasDedupe,
     HasEventBus,
     HasPosts,
     HasQuota,
-    HasRateBudget,
     HasSchedules,
     HasSettings,
-    HasTikTok,
     HasTokens,
     HasWorkflow,
 )
@@ -35,16 +31,12 @@ from functions.posting.quota import release_inbox
 
 
 class ProcessorPorts(
-    HasClock,
+    CallsTikTok,
     HasSettings,
     HasPosts,
-    HasAccounts,
     HasTokens,
     HasQuota,
     HasDedupe,
-    HasTikTok,
-    HasAccessTokens,
-    HasRateBudget,
     HasWorkflow,
     HasEventBus,
     HasSchedules,

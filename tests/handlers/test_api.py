@@ -309,6 +309,17 @@ def test_metrics_say_why_a_post_has_none_yet(api_world: World) -> None:
     assert _call("GET", "/posts/nope/metrics", path_params={"post_id": "nope"})[0] == 404
 
 
+def test_metrics_of_a_post_whose_plan_cannot_be_read_are_refused_with_the_field_named(
+    api_world: World,
+) -> None:
+    post = _created(api_world, after_publish={"planned_at": NOW, "snapshots_due": "tomorrow"})
+    path = f"/posts/{post['post_id']}/metrics"
+    status, refused = _call("GET", path, path_params={"post_id": post["post_id"]})
+    assert status == 409, refused
+    assert "after_publish.snapshots_due must be a list of times" in refused["message"]
+    assert refused["post"]["post_id"] == post["post_id"]
+
+
 def test_an_account_without_the_display_scopes_says_which_and_how_to_add_them(api_world: World) -> None:
     status, account = _call("GET", "/accounts/pub", path_params={"account_id": "pub"})
     assert status == 200

@@ -19,7 +19,7 @@ from functions.posting.errors import PostRejectedError, QuotaWaitError, Transien
 from functions.posting.finish import finish
 from functions.posting.init import init_post
 from functions.posting.quota import posts_ledger
-from functions.posting.record_fields import UploadProgress
+from functions.posting.record_parts import UploadProgress
 from functions.posting.reserve import reserve_quota
 from functions.store.accounts import Account
 from functions.tiktok.errors import TikTokQuotaError, UnknownOutcomeError

@@ -315,6 +315,14 @@ def test_a_post_whose_record_cannot_be_read_gets_a_page_naming_the_field(review:
         assert "This post cannot be reviewed:" in page and "prepared.video must be an object" in page
 
 
+def test_a_link_to_a_review_the_record_cannot_say_is_not_valid(review: Review) -> None:
+    _arn, url = _waiting(review)
+    review.world.wiring.posts.update_fields("p1", {"review": {"url": url, "expires_at": "soon"}}, NOW)
+    for answer in (_http("GET", url), _http("POST", url, _form())):
+        assert answer["statusCode"] == 404 and "not valid" in _text(answer)
+    assert review.w.posts.get("p1")["status"] == "AWAITING_REVIEW"  # type: ignore[index]
+
+
 def test_creator_info_errors_disable_post_and_say_try_again(review: Review) -> None:
     _arn, url = _waiting(review)
     review.tiktok.error = TikTokQuotaError("spam_risk_too_many_posts")

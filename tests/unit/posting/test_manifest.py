@@ -131,3 +131,17 @@ def test_a_bare_video_uses_saved_preferences_or_says_how_to_fix_it() -> None:
         "posts/me/a.mp4", {"privacy_level": "SELF_ONLY", "mode": "direct", "caption": "hi"}
     )
     assert m.video == "posts/me/a.mp4" and m.caption == "hi"
+
+
+def test_a_posts_settings_read_back_as_its_manifest_or_are_named() -> None:
+    from functions.posting.errors import PostRejectedError
+    from functions.posting.manifest import manifest_of
+
+    settings = {"video": "a.mp4", "mode": "direct", "privacy_level": "SELF_ONLY", "caption": "hi"}
+    assert manifest_of({"settings": settings}).caption == "hi"
+    with pytest.raises(PostRejectedError) as refused:
+        manifest_of({"settings": {**settings, "privacy_level": "EVERYONE"}})
+    assert refused.value.reason == "post_record_invalid"
+    assert refused.value.detail.startswith("the post record's settings: privacy_level")
+    with pytest.raises(PostRejectedError, match="post record's settings"):
+        manifest_of({})
