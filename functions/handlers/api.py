@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from functions.handlers.api_routes import accounts, posts
 from functions.handlers.api_routes.common import error_response
 from functions.observability import logger, metrics, tracer
+from functions.posting.errors import PostRejectedError
 from functions.posting.manifest import ManifestError
 
 if TYPE_CHECKING:
@@ -27,6 +28,12 @@ _NO_ROUTE = NotFoundError().msg  # what Powertools raises when no route matches
 @app.exception_handler(ManifestError)  # type: ignore[untyped-decorator]
 def _bad_manifest(exc: ManifestError) -> Response[dict[str, Any]]:
     return error_response(400, "the post is not valid", exc.problems)
+
+
+@app.exception_handler(PostRejectedError)  # type: ignore[untyped-decorator]
+def _unreadable_record(exc: PostRejectedError) -> Response[dict[str, Any]]:
+    """A post record a route cannot read (post_record_invalid): the field named, not a 500."""
+    return error_response(409, exc.detail)
 
 
 @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
