@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from functions.handlers.api import handler
+from functions.settings import Env
 from functions.store.accounts import Account
 from tests.support.events import load_event
 from tests.support.lambda_context import FakeContext
@@ -25,7 +26,7 @@ def api_world(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     arn = sfn.create_state_machine(
         name="publish", definition=json.dumps(definition), roleArn="arn:aws:iam::123456789012:role/sfn"
     )["stateMachineArn"]
-    monkeypatch.setenv("STATE_MACHINE_ARN", arn)
+    monkeypatch.setenv(Env.STATE_MACHINE_ARN, arn)
     world.wiring.accounts.put(
         Account(
             "pub",

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from functions.handlers.oauth import handler
+from functions.settings import Env
 from tests.support.events import load_event
 from tests.support.lambda_context import FakeContext
 from tests.support.world import World
@@ -53,7 +54,7 @@ def _rows(world: World, table: str) -> list[dict[str, Any]]:
 def test_connect_redirects_to_tiktok_with_a_bound_single_use_state(world: World) -> None:
     state, cookie = _start()
     assert len(state) >= 22  # 128 bits or more, URL-safe
-    rows = _rows(world, "OAUTH_STATE_TABLE")
+    rows = _rows(world, Env.OAUTH_STATE_TABLE)
     assert len(rows) == 1
     stored = rows[0]
     assert stored["state_hash"]["S"] == hashlib.sha256(state.encode()).hexdigest()
@@ -74,7 +75,7 @@ def test_the_authorize_url_asks_for_every_scope_with_commas(world: World) -> Non
 def test_an_app_without_the_display_scopes_asks_for_posting_ones_only(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("DISPLAY_SCOPES", "false")
+    monkeypatch.setenv(Env.DISPLAY_SCOPES, "false")
     response = _call(load_event("http/get_connect"))
     query = parse_qs(urlsplit(response["headers"]["Location"]).query)
     assert query["scope"] == ["user.info.basic,video.upload,video.publish"]
@@ -83,7 +84,7 @@ def test_an_app_without_the_display_scopes_asks_for_posting_ones_only(
 def test_a_bad_alias_is_a_400_page(world: World) -> None:
     response = _call(load_event("http/get_connect", queryStringParameters={"alias": "Not Valid!"}))
     assert response["statusCode"] == 400 and "alias must be" in response["body"]
-    assert _rows(world, "OAUTH_STATE_TABLE") == []
+    assert _rows(world, Env.OAUTH_STATE_TABLE) == []
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_bad_callbacks_store_nothing_and_say_why(
     assert "http" not in response["body"].split("<body>")[1].replace(
         'href="/connect"', ""
     )  # no third-party assets
-    assert _rows(world, "ACCOUNTS_TABLE") == [] and _rows(world, "TOKENS_TABLE") == []
+    assert _rows(world, Env.ACCOUNTS_TABLE) == [] and _rows(world, Env.TOKENS_TABLE) == []
 
 
 def test_a_state_works_once_and_expires(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,7 +171,7 @@ def test_connecting_another_account_asks_tiktok_for_its_account_chooser(
 def test_the_state_cookie_is_secure_unless_the_stack_answers_plain_http_on_loopback(
     world: World, monkeypatch: pytest.MonkeyPatch, redirect_uri: str, secure: bool
 ) -> None:
-    monkeypatch.setenv("OAUTH_REDIRECT_URI", redirect_uri)
+    monkeypatch.setenv(Env.OAUTH_REDIRECT_URI, redirect_uri)
     started = _call(load_event("http/get_connect"))
     assert ("Secure" in started["cookies"][0]) is secure, started["cookies"]
     state = parse_qs(urlsplit(started["headers"]["Location"]).query)["state"][0]
@@ -195,11 +196,11 @@ def test_a_bogus_authorization_code_is_a_400_page_that_says_to_start_again(
     from tests.support.world import CLIENT_KEY, CLIENT_SECRET
 
     config = SandboxConfig(
-        client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, redirect_uris=[world.env["OAUTH_REDIRECT_URI"]]
+        client_key=CLIENT_KEY, client_secret=CLIENT_SECRET, redirect_uris=[world.env[Env.OAUTH_REDIRECT_URI]]
     )
     with SandboxServer(config) as tiktok:  # the sandbox answers the exchange as TikTok does: invalid_grant
-        monkeypatch.setenv("TIKTOK_API_BASE_URL", tiktok.base_url)
-        monkeypatch.setenv("TIKTOK_AUTH_BASE_URL", tiktok.base_url)
+        monkeypatch.setenv(Env.TIKTOK_API_BASE_URL, tiktok.base_url)
+        monkeypatch.setenv(Env.TIKTOK_AUTH_BASE_URL, tiktok.base_url)
         state, cookie = _start("mychannel")
         scopes = "user.info.basic,video.upload,video.publish"
         response = _callback({"code": "bogus", "state": state, "scopes": scopes}, [f"tp_oauth={cookie}"])
@@ -208,4 +209,4 @@ def test_a_bogus_authorization_code_is_a_400_page_that_says_to_start_again(
     assert "TikTok did not accept this sign-in's authorization code" in body
     assert "start connecting again" in body
     assert '<a href="/connect?alias=mychannel">Start again</a>' in body
-    assert _rows(world, "ACCOUNTS_TABLE") == [] and _rows(world, "TOKENS_TABLE") == []
+    assert _rows(world, Env.ACCOUNTS_TABLE) == [] and _rows(world, Env.TOKENS_TABLE) == []

@@ -20,7 +20,7 @@ from functions import wiring
 from functions.handlers.register_review import handler as register_handler
 from functions.handlers.review import handler as review_handler
 from functions.review.links import sign
-from functions.settings import Settings
+from functions.settings import Env, Settings
 from functions.store.accounts import Account
 from functions.store.events import EventBus
 from functions.tiktok.errors import TikTokQuotaError
@@ -116,10 +116,10 @@ def review(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[Review]:
         Name=f"review-link-key-{secrets.token_hex(4)}", SecretString=secrets.token_urlsafe(48)
     )["ARN"]
     for name, value in {
-        "REVIEW_LINK_KEY_ARN": key_arn,
-        "REVIEW_BASE_URL": BASE,
-        "REVIEW_EXPIRY_SECONDS": "3600",
-        "APP_STATUS": "audited",
+        Env.REVIEW_LINK_KEY_ARN: key_arn,
+        Env.REVIEW_BASE_URL: BASE,
+        Env.REVIEW_EXPIRY_SECONDS: "3600",
+        Env.APP_STATUS: "audited",
     }.items():
         monkeypatch.setenv(name, value)
     tiktok, events = FakeTikTok(), Events()

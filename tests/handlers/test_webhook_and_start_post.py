@@ -10,6 +10,7 @@ import pytest
 
 from functions.handlers.start_post import handler as start_post
 from functions.handlers.webhook import handler as webhook
+from functions.settings import Env
 from functions.store.accounts import Account
 from functions.tiktok.signature import sign
 from tests.support.events import load_event
@@ -19,7 +20,7 @@ from tests.support.world import CLIENT_KEY, CLIENT_SECRET, World
 
 def _messages(world: World) -> list[dict[str, Any]]:
     sqs = world.client("sqs")
-    return sqs.receive_message(QueueUrl=world.env["WEBHOOK_QUEUE_URL"], MaxNumberOfMessages=10).get(
+    return sqs.receive_message(QueueUrl=world.env[Env.WEBHOOK_QUEUE_URL], MaxNumberOfMessages=10).get(
         "Messages", []
     )
 
@@ -97,7 +98,7 @@ def test_notices_photos_and_media_folders_are_not_posts(world: World) -> None:
         _s3_event("posts/me/v.mp4", name="ObjectRemoved:Delete"),
     ):
         assert start_post(event, FakeContext()) == {"batchItemFailures": []}
-    assert world.client("dynamodb").scan(TableName=world.env["POSTS_TABLE"])["Items"] == []
+    assert world.client("dynamodb").scan(TableName=world.env[Env.POSTS_TABLE])["Items"] == []
 
 
 def test_an_unknown_file_type_names_the_problem(world: World) -> None:

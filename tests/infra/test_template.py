@@ -187,7 +187,7 @@ def test_the_review_functions_answer_task_tokens_and_read_the_link_key(template:
     }
     for name in ("review", "register_review"):
         env = functions[name]["Properties"]["Environment"]["Variables"]
-        assert {"REVIEW_LINK_KEY_ARN", Env.REVIEW_BASE_URL, Env.REVIEW_EXPIRY_SECONDS} <= set(env), name
+        assert {Env.REVIEW_LINK_KEY_ARN, Env.REVIEW_BASE_URL, Env.REVIEW_EXPIRY_SECONDS} <= set(env), name
         assert env[Env.REVIEW_ALL_DIRECT_POSTS] == "false"
     for name, fn in functions.items():
         if name not in ("review", "register_review"):
@@ -256,7 +256,7 @@ def test_the_media_domain_serves_only_signed_urls_from_the_private_bucket(templa
         if f["Properties"].get("Handler") == "functions.handlers.init_post.handler"
     )
     env = init["Properties"]["Environment"]["Variables"]
-    assert {"MEDIA_BASE_URL", Env.MEDIA_KEY_PAIR_ID, Env.MEDIA_SIGNING_SECRET_ARN} <= set(env)
+    assert {Env.MEDIA_BASE_URL, Env.MEDIA_KEY_PAIR_ID, Env.MEDIA_SIGNING_SECRET_ARN} <= set(env)
 
 
 def test_the_signing_key_pair_is_made_at_deploy_time_and_only_its_public_half_is_in_the_template(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functions.posting.manifest import parse_manifest
 from functions.posting.prepare import review_reason
 from functions.posting.records import public_view
-from functions.settings import Settings
+from functions.settings import Env, Settings
 
 
 def test_only_direct_posts_without_an_authors_privacy_wait_unless_the_operator_asks() -> None:
@@ -37,10 +37,10 @@ def test_a_waiting_post_shows_its_link_and_never_its_task_token() -> None:
 
 def test_review_settings_come_from_the_environment() -> None:
     env = {
-        "REVIEW_ALL_DIRECT_POSTS": "true",
-        "REVIEW_EXPIRY_SECONDS": "600",
-        "REVIEW_BASE_URL": "https://x/review/",
-        "REVIEW_LINK_KEY_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:k",
+        Env.REVIEW_ALL_DIRECT_POSTS: "true",
+        Env.REVIEW_EXPIRY_SECONDS: "600",
+        Env.REVIEW_BASE_URL: "https://x/review/",
+        Env.REVIEW_LINK_KEY_ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:k",
     }
     s = Settings.from_env_dict(env)
     assert s.review_all_direct_posts and s.review_expiry_seconds == 600
