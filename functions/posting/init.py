@@ -41,7 +41,7 @@ from functions.posting.reserve import take_slots
 from functions.posting.tiktok_calls import step_error
 from functions.posting.transfer_method import both_refused_reason, fallback_for, refusal, refuses_method
 from functions.tiktok.chunks import plan_chunks
-from functions.tiktok.errors import TikTokError, UnknownOutcomeError
+from functions.tiktok.errors import TikTokError, TikTokQuotaError, UnknownOutcomeError
 from functions.tiktok.models import (
     InitResult,
     PhotoPostInfo,
@@ -122,7 +122,10 @@ def init_post(w: InitPorts, post_id: str) -> InitStepResult:
     except TikTokError as exc:
         metrics.tiktok_error(exc.code)
         # TikTok answered with a refusal: nothing was created (or counted), so asking again later is safe.
-        w.posts.update_fields(post_id, {"init_started_at": None}, w.now())
+        refused: dict[str, Any] = {"init_started_at": None}
+        if isinstance(exc, TikTokQuotaError):  # "not now": the next init reads video.list again first
+            refused["init_deferred_at"] = w.now()
+        w.posts.update_fields(post_id, refused, w.now())
         raise step_error(w, account_id, "init", exc) from None
     now = w.now()
     w.posts.set_publish_id(post_id, result.publish_id, now)

@@ -195,3 +195,11 @@ def caption_of(post: Mapping[str, Any]) -> str:
     recognised by among the creator's."""
     fields = RecordFields(post.get("settings") or {}, "settings")
     return str(fields.text("caption", optional=True) or fields.text("title", optional=True) or "")
+
+
+def reserved_at(post: Mapping[str, Any]) -> int | None:
+    """When ReserveQuota took the post's slots (`quota.reserved_at`); None before it did."""
+    if post.get("quota") is None:
+        return None
+    fields = RecordFields(post["quota"], "quota")
+    return fields.number("reserved_at") if fields.data.get("reserved_at") is not None else None

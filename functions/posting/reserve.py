@@ -13,17 +13,23 @@ from functions.ports import (
     HasSettings,
 )
 from functions.posting.errors import PostRejectedError, ReauthRequiredError
-from functions.posting.quota import QuotaDecision, reserve_post, slot_holder
-from functions.posting.record_parts import TikTokRetry
-from functions.posting.shared_cap import hold_posts_made_elsewhere
+from functions.posting.quota import QuotaDecision, posts_ledger, reserve_post, slot_holder
+from functions.posting.record_parts import TikTokRetry, reserved_at
+from functions.posting.shared_cap import hold_posts_made_elsewhere, hold_slots, posts_made_elsewhere
 from functions.settings import AppStatus
 
 if TYPE_CHECKING:
     from functions.posting.step_results import ReserveResult
+    from functions.store.accounts import Account
 
 
 class ReservePorts(CallsTikTok, HasSettings, HasPosts, HasQuota, Protocol):
     """The ports this module's functions use."""
+
+
+# An init this long after the post's slot was taken reads video.list again first (normally it follows
+# the reservation within seconds; after TikTok's "not now" it comes 15 minutes or more later).
+RECHECK_AFTER_SECONDS = 300
 
 
 def _z(ts: int) -> str:
@@ -39,6 +45,8 @@ def take_slots(w: ReservePorts, post: dict[str, Any], now: int, *, for_init: boo
     direct = post.get("mode") != "inbox"
     if direct and not for_init:  # the cap is the creator's: what they posted elsewhere counts too
         hold_posts_made_elsewhere(w, account, now)
+    elif direct and _slot_taken_long_ago(post, now):
+        _give_way_to_posts_made_since(w, account, post, now)
     return reserve_post(
         w.quota,
         account_id=account.account_id,
@@ -49,6 +57,26 @@ def take_slots(w: ReservePorts, post: dict[str, Any], now: int, *, for_init: boo
         now=now,
         for_init=for_init,
     )
+
+
+def _slot_taken_long_ago(post: dict[str, Any], now: int) -> bool:
+    """TikTok said "not now" to an earlier init of the post, or it took its slot a while ago: the creator
+    may have posted elsewhere since. Only a post no init of which TikTok may have counted can give its slot
+    back (one TikTok counted keeps it, as TikTok does)."""
+    if post.get("unanswered_inits") or post.get("abandoned_publish_ids"):
+        return False
+    taken = reserved_at(post)
+    return bool(post.get("init_deferred_at")) or (taken is not None and now - taken > RECHECK_AFTER_SECONDS)
+
+
+def _give_way_to_posts_made_since(w: ReservePorts, account: Account, post: dict[str, Any], now: int) -> None:
+    """Read video.list again before the init: a video the creator posted elsewhere since the post took its
+    slot that finds the ledger full fills TikTok's cap first, so the post gives its slot to it and waits
+    (Init then finds no slot and sends it back to ReserveQuota) instead of being refused by TikTok."""
+    videos = posts_made_elsewhere(w, account, now)
+    if hold_slots(w, account, videos, now):
+        w.quota.release(posts_ledger(account.account_id), slot_holder(post), now)
+        hold_slots(w, account, videos, now)
 
 
 def reserve_quota(w: ReservePorts, post_id: str) -> ReserveResult:

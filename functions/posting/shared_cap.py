@@ -18,6 +18,7 @@ from functions.posting.after_publish import completed_time, init_time
 from functions.posting.public_video import match_public_video
 from functions.posting.quota import DAY, INIT_MARGIN_SECONDS, posts_ledger
 from functions.posting.record_parts import caption_of
+from functions.store.quota import Full
 from functions.tiktok.errors import TikTokError
 
 if TYPE_CHECKING:
@@ -35,29 +36,42 @@ MAX_PAGES = 5  # 100 videos: far more than a daily cap
 
 def hold_posts_made_elsewhere(w: SharedCapPorts, account: Account, now: int) -> int:
     """Hold a daily-cap slot for each public video the creator posted elsewhere in the last 24 hours;
-    the number of videos held. Skipped (0) when the account may not list its videos."""
+    how many of them found no free slot (our posts hold them all). 0 when the account may not list its
+    videos."""
+    return hold_slots(w, account, posts_made_elsewhere(w, account, now), now)
+
+
+def posts_made_elsewhere(w: SharedCapPorts, account: Account, now: int) -> list[Video]:
+    """The creator's public videos of the last 24 hours that are not our posts; none when the account
+    may not list its videos, or TikTok would not list them now."""
     if not w.settings.display_scopes or VIDEO_LIST_SCOPE not in account.scopes:
-        return 0
+        return []
     try:
         recent = _recent_videos(w, account.account_id, now)
     except TikTokError as exc:
         # Our own slots still keep our posts within the cap; TikTok's answer to the init decides the rest.
         LOG.warning("could not list the creator's recent videos: %s", exc.code)
-        return 0
+        return []
     # A video TikTok created in the last 24 hours that is ours was published by us since then.
     ours = w.posts.published_since(account.account_id, now - DAY - INIT_MARGIN_SECONDS)
-    elsewhere = [v for v in recent if not _is_ours(v, ours)]
-    key = posts_ledger(account.account_id)
-    for video in elsewhere:
+    return [v for v in recent if not _is_ours(v, ours)]
+
+
+def hold_slots(w: SharedCapPorts, account: Account, videos: list[Video], now: int) -> int:
+    """A daily-cap slot for each video until 24 hours after TikTok created it (one it holds already is
+    kept); how many found the ledger full."""
+    key, unheld = posts_ledger(account.account_id), 0
+    for video in videos:
         until = video.create_time + DAY + INIT_MARGIN_SECONDS
-        w.quota.reserve(
+        held = w.quota.reserve(
             key,
             capacity=account.daily_post_cap,
             window_seconds=max(until - now, 1),
             holder=f"elsewhere:{video.id}",
             now=now,
         )
-    return len(elsewhere)
+        unheld += isinstance(held, Full)
+    return unheld
 
 
 def _recent_videos(w: SharedCapPorts, account_id: str, now: int) -> list[Video]:

@@ -207,6 +207,8 @@ FUNCTION_SPECS: tuple[FunctionSpec, ...] = (
         ACCESS_TOKENS,
         RATE_BUDGET,
         MEDIA_SIGNING_KEY,
+        # After TikTok's "not now", video.list again: which of the creator's videos are ours.
+        table("posts", "Query@by_account_published"),
         timeout_seconds=60,
     ),
     _spec(

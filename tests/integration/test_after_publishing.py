@@ -18,6 +18,7 @@ import requests
 from functions.settings import Env
 from local.embedded import EmbeddedSystem
 from local.media import video
+from local.runtime.lambdas import between_handler_runs
 
 HOUR, DAY = 3600, 86_400
 PUBLIC = {"mode": "direct", "privacy_level": "PUBLIC_TO_EVERYONE"}
@@ -262,3 +263,48 @@ def test_public_videos_posted_elsewhere_hold_slots_of_the_ledger_so_tiktok_never
     went = _entry(waited[0], "INITIALIZING", after=_entry(waited[0], "WAITING_QUOTA")["at"])
     assert went["at"] >= posted_at + DAY, "its slot freed when the app's videos left the 24 hours"
     assert _refused_inits(system) == refusals_before, "TikTok never had to refuse an init"
+
+
+def _init_answers(system: EmbeddedSystem, status: str) -> int:
+    statuses = requests.get(f"{system.sandbox_url}/_sandbox/calls", timeout=10).json()["statuses"]
+    return sum(by.get(status, 0) for path, by in statuses.items() if "init" in path)
+
+
+def test_a_post_told_not_now_gives_its_slot_to_a_video_posted_before_it_asks_again(
+    system: EmbeddedSystem,
+) -> None:
+    """TikTok's 429 sends a post that holds the last slot of the day to wait before its init; meanwhile the
+    creator posts from the app. The next init reads video.list again: the new video fills TikTok's cap, so
+    the post gives it its slot and waits for one, and TikTok never has to refuse it."""
+    _new_day_capped_at(system, CAP)
+    earlier = [
+        system.sandbox_control("creators/sandbox_public/videos", {"title": f"earlier from the app {n}"})
+        for n in range(CAP - 1)
+    ]
+    refused_before, not_now_before = _init_answers(system, "403"), _init_answers(system, "429")
+    faults = f"{system.sandbox_url}/_sandbox/faults"
+    requests.post(faults, json={"status_429_burst": {"/v2/post/publish/video/init/": 1}}, timeout=10)
+    made: list[int] = []
+
+    def post_from_the_app(_seconds: float) -> None:
+        # At the first jump of the clock once TikTok said "not now": the post holds its slot and waits.
+        if made or not system.rt.activity.quiet_for(0.0):
+            return
+        with between_handler_runs():
+            if _init_answers(system, "429") > not_now_before:
+                answer = system.sandbox_control("creators/sandbox_public/videos", {"title": "meanwhile"})
+                made.append(int(answer["create_time"]))
+
+    system.clock.on_advance.append(post_from_the_app)
+    try:
+        post = _publish(system, "told-not-now", {"mode": "direct", "privacy_level": "SELF_ONLY"})
+    finally:
+        system.clock.on_advance.remove(post_from_the_app)
+        requests.delete(faults, timeout=10)
+    assert made, "the creator never posted while the post waited"
+    assert _init_answers(system, "403") == refused_before, "TikTok never had to refuse an init"
+    first_init = _entry(post, "INITIALIZING")["at"]
+    waited = _entry(post, "WAITING_QUOTA", after=first_init)
+    went = _entry(post, "INITIALIZING", after=waited["at"])
+    first_free = min(int(v["create_time"]) for v in earlier) + DAY
+    assert went["at"] >= first_free, "it went once the first earlier video left TikTok's 24 hours"

@@ -136,6 +136,19 @@ def path_a_full_daily_cap_makes_a_post_wait(system: EmbeddedSystem) -> None:
     assert any("WAITING_QUOTA" in [h["status"] for h in post["history"]] for post in posts)
 
 
+def path_tiktok_says_not_now_at_init(system: EmbeddedSystem) -> None:
+    """TikTok's 429 at init: the post waits, and its next init reads video.list again first (the creator
+    may have posted elsewhere meanwhile), telling the videos that are ours by the posts index."""
+    system.sandbox_control("faults", {"status_429_burst": {"/v2/post/publish/video/init/": 1}})
+    try:
+        _drop(system, "posts/pub/media/not-now.mp4", video(label="not now"))
+        _drop(system, "posts/pub/not-now.json", {"video": "media/not-now.mp4", **DIRECT})
+        post = _published(system, "pub", "posts/pub/not-now.json")
+    finally:
+        requests.delete(f"{system.sandbox_url}/_sandbox/faults", timeout=10)
+    assert post.get("init_deferred_at"), post
+
+
 def path_an_expired_access_token_is_refreshed(system: EmbeddedSystem) -> None:
     """Whichever step first needs the token after it expired refreshes it: Prepare (creator_info) for a
     post going out now; Init for an inbox draft that waited for its publish_at (an inbox draft's Reserve
@@ -292,6 +305,7 @@ DEFAULT_STACK_PATHS: tuple[Path_, ...] = (
     path_media_repaired_before_it_is_sent,
     path_an_inbox_draft_the_creator_posts,
     path_a_full_daily_cap_makes_a_post_wait,
+    path_tiktok_says_not_now_at_init,
     path_an_expired_access_token_is_refreshed,
     path_a_public_post_gets_its_link_and_numbers,
     path_an_unclear_end_of_the_upload,
