@@ -45,7 +45,7 @@ def take_slots(w: ReservePorts, post: dict[str, Any], now: int, *, for_init: boo
     direct = post.get("mode") != "inbox"
     if direct and not for_init:  # the cap is the creator's: what they posted elsewhere counts too
         hold_posts_made_elsewhere(w, account, now)
-    elif direct and _slot_taken_long_ago(post, now):
+    elif direct and _look_again_before_init(post, now):
         _give_way_to_posts_made_since(w, account, post, now)
     return reserve_post(
         w.quota,
@@ -59,7 +59,7 @@ def take_slots(w: ReservePorts, post: dict[str, Any], now: int, *, for_init: boo
     )
 
 
-def _slot_taken_long_ago(post: dict[str, Any], now: int) -> bool:
+def _look_again_before_init(post: dict[str, Any], now: int) -> bool:
     """TikTok said "not now" to an earlier init of the post, or it took its slot a while ago: the creator
     may have posted elsewhere since. Only a post no init of which TikTok may have counted can give its slot
     back (one TikTok counted keeps it, as TikTok does)."""
