@@ -73,7 +73,7 @@ demo: dev ## the whole flow locally: connect, post a photo set and a generated v
 local: dev ## long-running local stack (sandbox, S3/DynamoDB endpoint, HTTP API); LOCAL_FLAGS="--api-port 0 ..." for other ports
 	$(PY) -m local.serve $(LOCAL_FLAGS)
 
-bench: dev ## benchmarks: bench/results.json and bench/results.png (about 15 minutes on 2 cores)
+bench: dev ## benchmarks: bench/results.json and bench/results.png (about 40 minutes on 2 cores; sections alone: bench/README.md)
 	$(PY) -m bench.run
 
 # The Lambda runtime's CPython (downloaded by uv): the assets then ship bytecode compiled by it (infra/bundling.py).
